@@ -1,0 +1,15 @@
+"""pytest setup for the whole repository: nbval runs the chapters under the smoke profile.
+
+The notebooks read their profile from ``MNIST_COURSE_PROFILE`` and write their training runs under
+``MNIST_COURSE_RUNS``; the book test reuses those runs, so that each smoke training happens once.
+"""
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("MNIST_COURSE_PROFILE", "smoke")
+os.environ.setdefault("MNIST_COURSE_RUNS", str(Path(tempfile.mkdtemp(prefix="mnist-course-runs-"))))
+# nbval starts each kernel in the notebook's own folder: a relative data path must not change meaning there
+for variable in ("MNIST_DATA", "FASHION_MNIST_DATA"):
+    if os.environ.get(variable):
+        os.environ[variable] = str(Path(os.environ[variable]).resolve())

@@ -1,0 +1,254 @@
+"""``python -m mnistlib``: list the models, train one, evaluate a checkpoint, compare them all.
+
+Bad arguments and bad input exit non-zero with a one-line reason on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from .config import PROFILES
+from .data import AUGMENTATIONS, DataError
+from .models import get_model_info, list_models
+
+EXIT_USAGE, EXIT_FAILURE = 2, 1
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line instead of the usage block."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def format_table(rows: list[dict], columns: list[str]) -> str:
+    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    line = lambda values: "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths)))
+    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def _num(value, fmt="{:,}"):
+    return "-" if value is None else fmt.format(value)
+
+
+def models_table() -> list[dict]:
+    rows = []
+    for name in list_models():
+        info = get_model_info(name)
+        rows.append({"model": name, "params": _num(info.count_params()), "reported params": _num(info.reported_params),
+                     "reported acc %": _num(info.reported_accuracy, "{:.2f}"),
+                     "batch-dependent": "yes" if info.batch_dependent else "no", "description": info.summary})
+    return rows
+
+
+def cmd_models(args) -> None:
+    print(format_table(models_table(), ["model", "params", "reported params", "reported acc %", "batch-dependent",
+                                        "description"]))
+
+
+def _train_overrides(args) -> dict:
+    return {"epochs": args.epochs, "batch_size": args.batch_size, "eval_batch_size": args.eval_batch_size,
+            "lr": args.lr, "seed": args.seed,
+            "device": args.device, "augment": args.augment}
+
+
+def cmd_train(args) -> None:
+    from .run import train_run
+
+    get_model_info(args.model)
+    train_run(args.model, args.profile, recipe=args.recipe, out=args.out, resume=args.resume, overwrite=args.overwrite,
+              dataset=args.dataset, data_root=args.data, quiet=args.quiet, **_train_overrides(args))
+
+
+def cmd_evaluate(args) -> None:
+    from .run import evaluate_checkpoint
+
+    meta, result = evaluate_checkpoint(args.checkpoint, data_root=args.data, device=args.device,
+                                       batch_size=args.batch_size)
+    print(f"{meta['model']} ({args.checkpoint}): test accuracy {100 * result.accuracy:.2f}%, "
+          f"loss {result.loss:.4f}, {result.n:,} images, batch {result.batch_size}")
+    rows = [{"class": c, "accuracy %": f"{100 * a:.2f}", "errors": sum(result.confusion[c]) - result.confusion[c][c]}
+            for c, a in enumerate(result.per_class_accuracy)]
+    print(format_table(rows, ["class", "accuracy %", "errors"]))
+
+
+def cmd_audit(args) -> None:
+    from .evaluate import batch_dependence_audit
+    from .run import load_trained
+
+    meta, model, data, _ = load_trained(args.checkpoint, data_root=args.data, device=args.device)
+    if meta["model"] != args.model:
+        raise ValueError(f"{args.checkpoint} holds a {meta['model']} model, not {args.model}")
+    audit = batch_dependence_audit(model, data.test, batch_sizes=args.batch_sizes, fixed_batch_size=args.size,
+                                   compositions=args.compositions, seed=args.seed)
+    print(f"{args.model}: batch dependence on the {audit.n:,} test images ({args.checkpoint})")
+    print(format_table([{"batch size": f"{b:,}", "test accuracy %": f"{100 * a:.2f}"}
+                        for b, a in audit.accuracy_by_batch_size.items()], ["batch size", "test accuracy %"]))
+    accs = [100 * a for a in audit.composition_accuracies]
+    print(f"{len(accs)} random batch compositions at batch size {audit.fixed_batch_size}: accuracy "
+          f"{min(accs):.2f}% to {max(accs):.2f}% (spread {max(accs) - min(accs):.2f} points)")
+    print(f"predictions that change when only their batch-mates change: {audit.changed_count:,} of {audit.n:,} "
+          f"({100 * audit.changed_fraction:.2f}%)")
+
+
+def cmd_compare(args) -> None:
+    from .run import train_run
+    from .summary import summarise, write_summary
+
+    names = args.models or list_models()
+    for name in names:
+        get_model_info(name)
+    records = []
+    for name in names:
+        for seed in range(args.seeds):
+            records.append(train_run(name, args.profile, out=args.out, resume=True, dataset=args.dataset,
+                                     data_root=args.data, quiet=args.quiet, seed=seed, device=args.device,
+                                     epochs=args.epochs))
+    rows = summarise(records)
+    path = write_summary(rows, Path(args.out), args.profile)
+    print(format_table(rows, list(rows[0])))
+    print(f"summary written to {path}")
+
+
+def cmd_tune(args) -> None:
+    from .hpo import tune
+
+    study = tune(args.profile, args.trials, storage=args.storage, study_name=args.study, out=args.out,
+                 device=args.device)
+    done = [t for t in study.trials if t.value is not None]
+    print(f"study {args.study}: {len(study.trials)} trials ({len(done)} finished)")
+    if done:
+        print(f"best validation accuracy {100 * study.best_value:.2f}% with {study.best_params}")
+    if args.final_seeds and done:
+        from .hpo import retrain_best
+
+        retrain_best(study, args.profile, args.final_seeds, args.out, device=args.device)
+
+
+def cmd_ablate(args) -> None:
+    from .hpo import run_ablation, write_ablation_csv
+    from .summary import summarise, write_summary
+
+    records = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device)
+    write_ablation_csv(records, Path(args.out) / "ablation.csv")
+    rows = summarise(records)
+    path = write_summary(rows, Path(args.out), args.profile)
+    print(format_table(rows, ["model", "seeds", "params", "measured test %", "val %", "best epoch"]))
+    print(f"summary written to {path}")
+
+
+def cmd_book(args) -> None:
+    from .book import build_book
+
+    build_book(args.profile, args.out)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="mnistlib", description="The mnist-course library: models, training, evaluation.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    sub.add_parser("models", help="list the model registry").set_defaults(func=cmd_models)
+
+    def common(p):
+        p.add_argument("--data", help="folder holding the four IDX files (default: $MNIST_DATA, data/, download)")
+        p.add_argument("--dataset", default="mnist", help="mnist or fashion_mnist")
+        p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    train = sub.add_parser("train", help="train one model and write its result JSON")
+    train.add_argument("model")
+    train.add_argument("--profile", choices=PROFILES, default="quick")
+    train.add_argument("--recipe", help="an alternative recipe of the model (shao_cnn: improved)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--eval-batch-size", type=int,
+                       help="validation/test batch size (default: the training batch size for batch-dependent "
+                            "models, else 2000)")
+    train.add_argument("--lr", type=float)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--augment", nargs="?", const="affine", choices=AUGMENTATIONS,
+                       help="on-device augmentation (alone: affine = random rotation, shift and scale)")
+    train.add_argument("--out", default="runs", help="folder for the result JSON and checkpoint (default runs/)")
+    train.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    train.add_argument("--overwrite", action="store_true", help="discard an earlier checkpoint of this run")
+    common(train)
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a checkpoint on the test set")
+    ev.add_argument("checkpoint")
+    ev.add_argument("--batch-size", type=int)
+    common(ev)
+    ev.set_defaults(func=cmd_evaluate)
+
+    audit = sub.add_parser("audit", help="measure how much a model's predictions depend on their batch")
+    audit.add_argument("model")
+    audit.add_argument("checkpoint")
+    audit.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16, 64, 256, 10_000])
+    audit.add_argument("--size", type=int, default=64, help="batch size of the random compositions")
+    audit.add_argument("--compositions", type=int, default=5)
+    audit.add_argument("--seed", type=int, default=0)
+    common(audit)
+    audit.set_defaults(func=cmd_audit)
+
+    tune = sub.add_parser("tune", help="Optuna search over Shao et al.'s hyperparameters (validation only)")
+    tune.add_argument("--profile", choices=PROFILES, default="quick")
+    tune.add_argument("--trials", type=int, default=20)
+    tune.add_argument("--storage", help="Optuna storage URL (default: sqlite:///<out>/optuna.db); share it to "
+                                        "let several workers join one study")
+    tune.add_argument("--study", default="shao_cnn", help="study name")
+    tune.add_argument("--out", default="results/hpo")
+    tune.add_argument("--device")
+    tune.add_argument("--final-seeds", type=int, default=0,
+                      help="then train the best configuration with this many seeds and test it (best.csv)")
+    tune.set_defaults(func=cmd_tune)
+
+    ablate = sub.add_parser("ablate", help="vary Shao et al.'s hyperparameters one at a time")
+    ablate.add_argument("--profile", choices=PROFILES, default="quick")
+    ablate.add_argument("--seeds", type=int, default=3)
+    ablate.add_argument("--factors", nargs="+", help="a subset of the factors (default: all)")
+    ablate.add_argument("--out", default="results/hpo")
+    ablate.add_argument("--device")
+    ablate.set_defaults(func=cmd_ablate)
+
+    book = sub.add_parser("book", help="execute the chapters with papermill and build the Jupyter Book")
+    book.add_argument("--profile", choices=PROFILES, default="quick")
+    book.add_argument("--out", default="_build", help="build folder (default _build/)")
+    book.set_defaults(func=cmd_book)
+
+    cmp_ = sub.add_parser("compare", help="train every model (or --models) and tabulate reported vs measured")
+    cmp_.add_argument("--models", nargs="+")
+    cmp_.add_argument("--profile", choices=PROFILES, default="quick")
+    cmp_.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 for every model")
+    cmp_.add_argument("--epochs", type=int)
+    cmp_.add_argument("--out", default="runs/compare")
+    common(cmp_)
+    cmp_.set_defaults(func=cmd_compare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        args.func(args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except subprocess.CalledProcessError as exc:
+        print(f"mnistlib: error: {' '.join(map(str, exc.cmd[:2]))} failed with exit code {exc.returncode} "
+              f"(its output is above)", file=sys.stderr)
+        return EXIT_FAILURE
+    except (DataError, ValueError, KeyError, FileExistsError, FileNotFoundError, RuntimeError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"mnistlib: error: {message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("mnistlib: interrupted; rerun the same command with --resume to continue", file=sys.stderr)
+        return 130
+    return 0

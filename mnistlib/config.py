@@ -1,0 +1,120 @@
+"""Training configuration and the three profiles.
+
+A run's config is built in layers: :class:`TrainConfig` defaults, the model's ``full`` recipe (its source's
+hyperparameters), the profile's general limits, the model's own recipe for that profile, then explicit
+overrides (CLI flags). Profiles:
+
+- ``smoke``: seconds on a 2-core CPU (3,000 training images, one epoch, batches of at most 100); for tests.
+- ``quick``: the default on a CPU: the full training set, one to three epochs.
+- ``full``: the source's own hyperparameters; meant for a GPU. Where the source trains for an impractical
+  number of epochs (150, 200) ``full`` is a documented shorter schedule and ``source`` keeps the source's
+  values verbatim (for the other models ``source`` equals ``full``).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from .data.augment import AUGMENTATIONS
+
+PROFILES = ("smoke", "quick", "full", "source")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("none", "exponential", "step", "onecycle")
+
+PROFILE_LIMITS: dict[str, dict[str, Any]] = {
+    "smoke": dict(epochs=1, batch_size=100, train_subset=3000),
+    "quick": dict(epochs=3),
+    "full": {},
+    "source": {},
+}
+CAPPED = ("epochs", "batch_size")  # a profile limit on these is a maximum, not a value
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run besides the model and the data.
+
+    ``gamma``: the per-epoch factor of the exponential schedule, or the factor of the step schedule every
+    ``step_size`` epochs. ``patience``: stop after that many epochs without a lower validation loss
+    (``None``: run every epoch); the weights of the best validation epoch are always restored.
+    ``eval_batch_size``: ``None`` means the training batch size for batch-dependent models, else 2,000.
+    ``augment``: the on-device augmentation policy (``none``, ``affine``: rotation/shift/scale,
+    ``spinal``: SpinalNet's perspective + rotation, ``capsnet``: Efficient-CapsNet's four transforms).
+    ``deterministic``: deterministic cuDNN algorithms, so that a seed reproduces a GPU run exactly and a
+    resumed run equals an uninterrupted one; turn it off for speed (the CPU is deterministic anyway).
+    """
+
+    epochs: int = 10
+    batch_size: int = 128
+    eval_batch_size: int | None = None
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    nesterov: bool = False
+    schedule: str = "none"
+    gamma: float = 0.99
+    step_size: int = 7
+    patience: int | None = None
+    label_smoothing: float = 0.0
+    augment: str = "none"
+    train_subset: int | None = None
+    seed: int = 0
+    device: str | None = None
+    deterministic: bool = True
+
+    def __post_init__(self):
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"epochs must be at least 1 (got {self.epochs})")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be at least 1 (got {self.batch_size})")
+        if self.eval_batch_size is not None and self.eval_batch_size < 1:
+            problems.append(f"eval_batch_size must be at least 1 (got {self.eval_batch_size})")
+        if not self.lr > 0:
+            problems.append(f"lr must be positive (got {self.lr})")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)} (got {self.optimizer!r})")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule must be one of {', '.join(SCHEDULES)} (got {self.schedule!r})")
+        if self.patience is not None and self.patience < 1:
+            problems.append(f"patience must be at least 1 or None (got {self.patience})")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
+        if self.augment not in AUGMENTATIONS:
+            problems.append(f"augment must be one of {', '.join(AUGMENTATIONS)} (got {self.augment!r})")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def resolve_config(model: str, profile: str = "quick", recipe: str | None = None, **overrides) -> TrainConfig:
+    """The config of ``model`` under ``profile``, with ``overrides`` (``None`` values ignored) on top.
+
+    ``recipe`` names an alternative recipe of the model (Shao's CNN has ``improved``) that replaces the
+    source's ``full`` recipe where it differs, under the same profile limits.
+    """
+    from .models import get_model_info
+
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    recipes = get_model_info(model).recipes
+    base = dict(recipes.get("full", {}))
+    if recipe is not None:
+        alternatives = sorted(k for k in recipes if k not in PROFILES)
+        if recipe not in alternatives:
+            raise ValueError(f"{model} has no recipe {recipe!r} (it has: {', '.join(alternatives) or 'none'})")
+        base.update(recipes[recipe])
+    config = TrainConfig.from_dict(base)
+    limits = {k: min(v, getattr(config, k)) if k in CAPPED else v for k, v in PROFILE_LIMITS[profile].items()}
+    config = replace(config, **limits)
+    if profile != "full":
+        config = replace(config, **recipes.get(profile, {}))
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})

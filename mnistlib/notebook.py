@@ -1,0 +1,60 @@
+"""Small helpers for the course's notebooks: device setup, output folders, computed Markdown."""
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+
+import torch
+
+from .provenance import device_name, resolve_device
+
+GPU_HINT = ("No GPU found: running on the CPU (the 'quick' profile is sized for it). For a GPU: on Colab, "
+            "Runtime > Change runtime type > T4 GPU; on Kaggle, Settings > Accelerator > GPU.")
+
+
+def setup(device: str | None = None) -> torch.device:
+    """Pick the device (CUDA when present), say which, and how to get a GPU when there is none."""
+    dev = resolve_device(device)
+    print(f"device: {device_name(dev)}, torch {torch.__version__}")
+    if dev.type == "cpu":
+        print(GPU_HINT)
+    return dev
+
+
+def runs_dir(profile: str) -> Path:
+    """Where the book's training runs go: ``$MNIST_COURSE_RUNS/<profile>`` (default ``runs/book``)."""
+    return Path(os.environ.get("MNIST_COURSE_RUNS", "runs/book")) / profile
+
+
+def find_results(*parts: str) -> Path | None:
+    """The committed file ``results/<parts...>`` of the repository, looked for from the working directory
+    upwards (a notebook runs in ``notebooks/``, papermill in the root); ``None`` when it does not exist."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        candidate = folder.joinpath("results", *parts)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def md(text: str) -> None:
+    """Display ``text`` as Markdown: prose whose numbers the code computed."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+def show_source(obj) -> None:
+    """Display the source code of a library function, so that the lesson's code is on the page."""
+    md("```python\n" + inspect.getsource(obj).rstrip() + "\n```")
+
+
+def table(rows: list[dict]) -> None:
+    """Display rows of dicts as a Markdown table."""
+    if not rows:
+        md("*(nothing to show)*")
+        return
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+    md("\n".join(lines))

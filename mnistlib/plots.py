@@ -1,0 +1,160 @@
+"""The course's figures: learning curves, confusion matrices, digits, kernels, audits, comparisons.
+
+Each function draws on a new matplotlib figure (or the ``ax`` given) and returns the figure; the notebooks
+only call them. Seaborn styles the plots.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.ticker import MaxNLocator
+import torch
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def learning_curves(history: list[dict], title: str = ""):
+    """Loss and accuracy per epoch, training and validation, with the best epoch marked."""
+    epochs = [h["epoch"] for h in history]
+    best = min(history, key=lambda h: h["val_loss"])["epoch"]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for key, label in (("train", "training"), ("val", "validation")):
+        ax_loss.plot(epochs, [h[f"{key}_loss"] for h in history], marker="o", label=label)
+        ax_acc.plot(epochs, [100 * h[f"{key}_accuracy"] for h in history], marker="o", label=label)
+    for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy (%)")):
+        ax.axvline(best, color="grey", linestyle="--", linewidth=1, label="selected epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+    ax_loss.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(confusion: list[list[int]], classes=None, title: str = "Confusion matrix (test set)"):
+    matrix = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    off_diagonal = matrix.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    sns.heatmap(off_diagonal, annot=matrix, fmt="d", cmap="Reds", cbar=False, ax=ax,
+                xticklabels=classes or "auto", yticklabels=classes or "auto")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title + " (colour: errors only)")
+    fig.tight_layout()
+    return fig
+
+
+def per_class_accuracy(per_class: list[float], classes=None):
+    fig, ax = plt.subplots(figsize=(7, 3))
+    labels = classes or [str(i) for i in range(len(per_class))]
+    sns.barplot(x=labels, y=[100 * a for a in per_class], ax=ax, color="steelblue")
+    low = min(100 * a for a in per_class)
+    ax.set_ylim(max(0, low - 2), 100)
+    ax.set_xlabel("class")
+    ax.set_ylabel("test accuracy (%)")
+    fig.tight_layout()
+    return fig
+
+
+def digits(images: torch.Tensor, titles: list[str], columns: int = 8, mean: float = 0.0, std: float = 1.0):
+    """A grid of digits ``(N, 1, 28, 28)`` (normalised with ``mean``/``std``) with a title each."""
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.7 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles):
+        ax.imshow((image[0].cpu() * std + mean).numpy(), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def kernels(weight: torch.Tensor, title: str = "First-layer kernels"):
+    """The 2-D kernels of a convolution weight ``(C_out, 1, k, k)``."""
+    w = weight.detach().cpu()[:, 0]
+    fig, axes = plt.subplots(1, len(w), figsize=(1.1 * len(w), 1.4), squeeze=False)
+    limit = w.abs().max().item()
+    for i, (ax, k) in enumerate(zip(axes.flat, w)):
+        ax.imshow(k.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(str(i), fontsize=8)
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def feature_maps(maps: torch.Tensor, title: str):
+    """Feature maps ``(C, H, W)`` of one image, side by side."""
+    m = maps.detach().cpu()
+    columns = min(len(m), 12)
+    rows = -(-len(m) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.2 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, fmap in zip(axes.flat, m):
+        ax.imshow(fmap.numpy(), cmap="viridis")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def batch_size_audit(audits: dict[str, dict[int, float]]):
+    """Test accuracy against evaluation batch size, one line per model (log-scaled batch axis)."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for name, by_size in audits.items():
+        sizes = sorted(by_size)
+        ax.plot(sizes, [100 * by_size[s] for s in sizes], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("evaluation batch size")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def params_vs_error(rows: list[dict]):
+    """Test error (%) against parameter count (log scale); rows hold ``model``, ``params``, ``error``
+    and optionally ``reported_params`` / ``reported_error`` (drawn hollow, joined to the measurement)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for row in rows:
+        ax.scatter(row["params"], row["error"], s=40)
+        ax.annotate(row["model"], (row["params"], row["error"]), fontsize=8, xytext=(4, 4),
+                    textcoords="offset points")
+        if row.get("reported_error") is not None and row.get("reported_params") is not None:
+            ax.scatter(row["reported_params"], row["reported_error"], s=40, facecolors="none", edgecolors="grey")
+            ax.plot([row["params"], row["reported_params"]], [row["error"], row["reported_error"]], color="grey",
+                    linewidth=0.8, linestyle=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("trainable parameters")
+    ax.set_ylabel("test error (%)")
+    ax.set_title("Measured (filled) and reported (hollow)")
+    fig.tight_layout()
+    return fig
+
+
+def ablation(rows: list[dict], paper: dict):
+    """Test accuracy of each value of each factor (one panel per factor, a dot per seed, the mean as a bar);
+    the paper's value is drawn in orange."""
+    factors = [f for f in dict.fromkeys(r["factor"] for r in rows) if f != "paper"]
+    base = [r for r in rows if r["factor"] == "paper"]
+    fig, axes = plt.subplots(1, max(1, len(factors)), figsize=(3.2 * max(1, len(factors)), 3.2), squeeze=False)
+    for ax, factor in zip(axes.flat, factors):
+        runs = [dict(r, value=str(r["value"])) for r in rows if r["factor"] == factor]
+        runs += [dict(r, value=str(paper[factor])) for r in base]
+        values = list(dict.fromkeys(r["value"] for r in sorted(runs, key=lambda r: r["value"] != str(paper[factor]))))
+        colours = {v: "tab:orange" if v == str(paper[factor]) else "tab:blue" for v in values}
+        data = {"value": [r["value"] for r in runs], "test": [100 * r["test_accuracy"] for r in runs]}
+        sns.barplot(data=data, x="value", y="test", order=values, palette=colours, hue="value", legend=False,
+                    errorbar=None, alpha=0.35, ax=ax)
+        sns.stripplot(data=data, x="value", y="test", order=values, color="black", size=4, ax=ax)
+        ax.set_title(factor)
+        ax.set_xlabel("")
+        ax.set_ylabel("test accuracy (%)")
+        low = min(data["test"])
+        ax.set_ylim(max(0, low - 1), min(100, max(data["test"]) + 0.5))
+    fig.tight_layout()
+    return fig

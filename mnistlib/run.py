@@ -1,0 +1,123 @@
+"""One training run end to end: config, data, model, ``fit``, the single test evaluation, the result file.
+
+The result JSON holds: model, profile, full config, seed, parameter count, per-epoch history, best epoch,
+validation and test accuracy and loss, wall time, seconds per epoch, and provenance (device name, torch
+version, git commit). The checkpoint beside it holds the best weights and everything ``resume`` needs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from . import checkpoint as ckpt
+from .config import TrainConfig, resolve_config
+from .data import load_data
+from .evaluate import evaluate
+from .models import count_params, get_model, get_model_info
+from .provenance import provenance, resolve_device
+from .train import eval_batch_size, fit
+
+
+def run_name(model: str, profile: str, seed: int, dataset: str = "mnist", tag: str | None = None) -> str:
+    prefix = "" if dataset == "mnist" else f"{dataset}-"
+    suffix = f"-{tag}" if tag else ""
+    return f"{prefix}{model}{suffix}-{profile}-seed{seed}"
+
+
+def write_json(obj: dict, path: Path) -> Path:
+    """Write ``obj`` as indented JSON atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "runs", resume: bool = False,
+              overwrite: bool = False, dataset: str = "mnist", data_root=None, quiet: bool = False,
+              log=print, model_kwargs: dict | None = None, tag: str | None = None, recipe: str | None = None,
+              evaluate_test: bool = True, on_epoch_end=None, **overrides) -> dict:
+    """Train ``model_name`` under ``profile`` (``overrides`` replace config fields), evaluate it once on the
+    test set and write ``<out>/<run>.json`` and ``<out>/<run>.pt``. Returns the result dict.
+
+    ``model_kwargs`` go to the model's builder (an ablation, say); ``tag`` names such a variant in the
+    file names so that it does not overwrite the plain run. ``evaluate_test=False`` leaves the test set
+    alone (hyperparameter search selects on validation only). ``on_epoch_end`` is passed to :func:`fit`.
+    """
+    info = get_model_info(model_name)
+    config: TrainConfig = resolve_config(model_name, profile, recipe, **overrides)
+    tag = tag or recipe
+    device = resolve_device(config.device)
+    name = run_name(model_name, profile, config.seed, dataset, tag)
+    model_kwargs = dict(model_kwargs or {})
+    out = Path(out)
+    ckpt_path, json_path = out / f"{name}.pt", out / f"{name}.json"
+    if ckpt_path.exists() and not (resume or overwrite):
+        raise FileExistsError(f"{ckpt_path} exists: pass --resume to continue that run or --overwrite to start again")
+    if overwrite and not resume:
+        ckpt_path.unlink(missing_ok=True)
+
+    t0 = time.perf_counter()
+    data = load_data(dataset, device=device, root=data_root, normalize=info.normalize,
+                     train_subset=config.train_subset)
+    torch.manual_seed(config.seed)  # the initial weights depend on the seed alone
+    model = get_model(model_name, **model_kwargs)
+    meta = {"model": model_name, "model_kwargs": model_kwargs, "profile": profile, "data": data.describe()}
+    if log:
+        log(f"{model_name}: {count_params(model):,} parameters, profile {profile}, {len(data.train):,} training "
+            f"images on {device}")
+    result = fit(model, data, config, checkpoint=ckpt_path, resume=resume, quiet=quiet, meta=meta, log=log,
+                 on_epoch_end=on_epoch_end)
+    test = evaluate(model, data.test, result.eval_batch_size) if evaluate_test else None
+    record = {
+        "model": model_name, "tag": tag, "recipe": recipe, "model_kwargs": model_kwargs, "profile": profile, "seed": config.seed,
+        "config": config.to_dict(),
+        "params": count_params(model), "reported_params": info.reported_params,
+        "reported_accuracy": info.reported_accuracy, "batch_dependent": info.batch_dependent,
+        "data": meta["data"], "history": result.history, "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run, "stopped_early": result.stopped_early,
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "val_loss": result.best_val_loss, "val_accuracy": result.best_val_accuracy,
+        **({"test_loss": test.loss, "test_accuracy": test.accuracy, "test_per_class_accuracy": test.per_class_accuracy,
+            "test_confusion": test.confusion} if test is not None else {}),
+        "eval_batch_size": result.eval_batch_size,
+        "train_seconds": sum(h["seconds"] for h in result.history), "seconds_per_epoch": result.seconds_per_epoch,
+        "wall_seconds": time.perf_counter() - t0, "checkpoint": str(ckpt_path),
+        **provenance(device),
+    }
+    write_json(record, json_path)
+    if log:
+        tested = f", test {100 * test.accuracy:.2f}% (loss {test.loss:.4f})" if test is not None else ""
+        log(f"{model_name}: best epoch {result.best_epoch}, val {100 * result.best_val_accuracy:.2f}%{tested}; "
+            f"wrote {json_path}")
+    return record
+
+
+def load_trained(path: str | Path, *, dataset: str | None = None, data_root=None, device=None):
+    """Rebuild the model saved in a checkpoint written by :func:`train_run`, with its data on ``device``.
+
+    Returns ``(meta, model, data, config)``; the data uses the normalisation and split of the run.
+    """
+    saved = ckpt.load(path)
+    meta = saved.get("meta", {})
+    if "model" not in meta:
+        raise ValueError(f"{path} holds no model name: it was not written by mnistlib's train command")
+    info = get_model_info(meta["model"])
+    config = TrainConfig.from_dict(saved["config"])
+    dev = resolve_device(device)
+    data_meta = meta.get("data", {})
+    data = load_data(dataset or data_meta.get("dataset", "mnist"), device=dev, root=data_root,
+                     normalize=info.normalize, split_seed=data_meta.get("split_seed", 0))
+    model = get_model(meta["model"], **meta.get("model_kwargs", {}))
+    model.load_state_dict(saved["model_state"])
+    return meta, model.to(dev), data, config
+
+
+def evaluate_checkpoint(path: str | Path, *, batch_size: int | None = None, **load_kwargs):
+    """Evaluate a checkpoint on the test set: ``(meta, EvalResult)``."""
+    meta, model, data, config = load_trained(path, **load_kwargs)
+    return meta, evaluate(model, data.test, batch_size or eval_batch_size(model, config))

@@ -1,0 +1,225 @@
+"""The training loop: whole dataset on the device, early stopping on validation, resumable checkpoints.
+
+``fit(model, data, config)`` trains on ``data.train`` and selects on ``data.val``; it never touches
+``data.test``. Per epoch it draws one ``randperm`` on the device, steps through index-sliced batches,
+syncs with the host once (to read the epoch's loss and accuracy), evaluates on the validation split,
+steps the schedule and writes a checkpoint atomically. ``resume=True`` reloads that checkpoint (model,
+optimiser, schedule, every RNG, early-stopping state) and continues to the same result as a run that was
+never interrupted.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from . import checkpoint as ckpt
+from .config import TrainConfig
+from .data import DeviceData, build_augmentation
+from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
+from .provenance import resolve_device
+
+CHECKPOINT_FORMAT = 1
+# Config fields that may differ between an interrupted run and its resumption.
+RESUMABLE_DIFFERENCES = {"device"}
+
+
+def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
+                           weight_decay=config.weight_decay)
+
+
+def build_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
+    """``(scheduler or None, steps_per_batch)``: one-cycle steps every batch, the others every epoch."""
+    if config.schedule == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.gamma), False
+    if config.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma), False
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr,
+                                                   total_steps=config.epochs * steps_per_epoch), True
+    return None, False
+
+
+def eval_batch_size(model: torch.nn.Module, config: TrainConfig) -> int:
+    """Batch-dependent models are evaluated with their training batch size unless told otherwise."""
+    if config.eval_batch_size is not None:
+        return config.eval_batch_size
+    return config.batch_size if getattr(model, "batch_dependent", False) else DEFAULT_EVAL_BATCH
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns; the model itself ends holding the best epoch's weights."""
+
+    history: list[dict]
+    best_epoch: int
+    best_val_loss: float
+    best_val_accuracy: float
+    epochs_run: int
+    stopped_early: bool
+    seconds: float
+    device: str
+    eval_batch_size: int
+    resumed_from_epoch: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        times = [h["seconds"] for h in self.history]
+        return sum(times) / len(times) if times else float("nan")
+
+
+def _rng_state(generator: torch.Generator) -> dict:
+    return {"torch": torch.get_rng_state(), "data": generator.get_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def _set_rng_state(state: dict, generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["data"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _check_same_config(saved: dict, config: TrainConfig, path: Path) -> None:
+    now = config.to_dict()
+    diffs = [f"{k}: {saved.get(k)!r} then, {now[k]!r} now" for k in now
+             if k not in RESUMABLE_DIFFERENCES and saved.get(k) != now[k]]
+    if diffs:
+        raise ValueError(f"cannot resume from {path}: it was written with a different config ({'; '.join(diffs)}). "
+                         f"Rerun with the same settings, or start afresh without resume.")
+
+
+def _train_epoch(model, data, config, optimizer, scheduler, per_batch, loss_fn, generator, augment, bar):
+    """One pass over ``data.train``; returns (mean loss, accuracy) with a single host sync."""
+    model.train()
+    total_loss = torch.zeros((), device=data.device)
+    correct = torch.zeros((), device=data.device, dtype=torch.long)
+    for x, y in data.train.batches(config.batch_size, shuffle=True, generator=generator, transform=augment):
+        out = model(x)
+        loss = loss_fn(out, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if per_batch:
+            scheduler.step()
+        total_loss += loss.detach() * y.shape[0]
+        correct += (out.detach().argmax(1) == y).sum()
+        bar.update(1)
+    n = len(data.train)
+    loss_sum, n_correct = torch.stack([total_loss.float(), correct.float()]).tolist()
+    return loss_sum / n, n_correct / n
+
+
+def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkpoint: str | Path | None = None,
+        resume: bool = False, quiet: bool = False, meta: dict | None = None,
+        log: Callable[[str], None] | None = None,
+        on_epoch_end: Callable[[dict], None] | None = None) -> FitResult:
+    """Train ``model`` on ``data.train``, select the epoch with the lowest validation loss, restore it.
+
+    ``checkpoint``: path written atomically after every epoch (and at the end, holding the best weights).
+    ``resume``: continue from ``checkpoint`` if it exists. ``quiet``: no progress bar (it is off anyway
+    when stderr is not a terminal). ``meta``: JSON-ready facts stored in the checkpoint (model name and
+    arguments, data description). ``log``: called with one line per epoch. ``on_epoch_end``: called with
+    the epoch's history record after its checkpoint is written.
+    """
+    device = resolve_device(config.device)
+    if data.device.type != device.type:
+        raise ValueError(f"data lives on {data.device} but the config asks for {device}: load the data with "
+                         f"device={device.type!r}")
+    model.to(device)
+    torch.backends.cudnn.deterministic = config.deterministic
+    torch.backends.cudnn.benchmark = not config.deterministic
+    torch.manual_seed(config.seed)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    optimizer = build_optimizer(model, config)
+    steps = data.train.num_batches(config.batch_size)
+    scheduler, per_batch = build_scheduler(optimizer, config, steps)
+    augment = build_augmentation(config.augment, generator, background=-data.mean / data.std)
+    loss_fn = loss_function(model, config.label_smoothing)
+    eval_bs = eval_batch_size(model, config)
+    if log and getattr(model, "batch_dependent", False):
+        source = "as configured" if config.eval_batch_size is not None else "the training batch size"
+        log(f"this model's predictions depend on their batch: validation uses batches of {eval_bs} ({source})")
+
+    state = {"epoch": 0, "history": [], "best_epoch": 0, "best_val_loss": math.inf, "best_val_accuracy": 0.0,
+             "bad_epochs": 0, "finished": False, "stopped_early": False, "best_state": None}
+    resumed_from = 0
+    path = Path(checkpoint) if checkpoint is not None else None
+    if resume and path is not None and path.exists():
+        saved = ckpt.load(path)
+        _check_same_config(saved["config"], config, path)
+        model.load_state_dict(saved["model_state"])
+        optimizer.load_state_dict(saved["optimizer_state"])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved["scheduler_state"])
+        _set_rng_state(saved["rng"], generator)
+        state.update(saved["state"])
+        resumed_from = state["epoch"]
+        if log:
+            log(f"resuming from {path} after epoch {resumed_from}")
+
+    def save(finished_model_state=None):
+        if path is None:
+            return
+        ckpt.save_atomic({
+            "format": CHECKPOINT_FORMAT, "meta": meta or {}, "config": config.to_dict(),
+            "model_state": finished_model_state or model.state_dict(),
+            "optimizer_state": optimizer.state_dict(),
+            "scheduler_state": scheduler.state_dict() if scheduler is not None else {},
+            "rng": _rng_state(generator), "state": state,
+        }, path)
+
+    started = time.perf_counter()
+    while not state["finished"] and state["epoch"] < config.epochs:
+        epoch = state["epoch"] + 1
+        t0 = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        with tqdm(total=steps, desc=f"epoch {epoch}/{config.epochs}", leave=False,
+                  disable=True if quiet else None) as bar:
+            train_loss, train_acc = _train_epoch(model, data, config, optimizer, scheduler, per_batch, loss_fn,
+                                                 generator, augment, bar)
+        val_loss, val_acc = loss_and_accuracy(model, data.val, eval_bs)
+        if scheduler is not None and not per_batch:
+            scheduler.step()
+        record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val_loss,
+                  "val_accuracy": val_acc, "lr": lr, "seconds": time.perf_counter() - t0}
+        state["history"].append(record)
+        state["epoch"] = epoch
+        if val_loss < state["best_val_loss"]:
+            state.update(best_epoch=epoch, best_val_loss=val_loss, best_val_accuracy=val_acc, bad_epochs=0,
+                         best_state={k: v.detach().clone() for k, v in model.state_dict().items()})
+        else:
+            state["bad_epochs"] += 1
+        if config.patience is not None and state["bad_epochs"] >= config.patience:
+            state["stopped_early"] = True
+            state["finished"] = True
+        if log:
+            mark = " *" if state["best_epoch"] == epoch else ""
+            log(f"epoch {epoch:3d}/{config.epochs}  train loss {train_loss:.4f} acc {100 * train_acc:6.2f}%  "
+                f"val loss {val_loss:.4f} acc {100 * val_acc:6.2f}%  lr {lr:.2e}  {record['seconds']:.1f}s{mark}")
+        save()
+        if on_epoch_end:
+            on_epoch_end(record)
+
+    state["finished"] = True
+    if state["best_state"] is not None:
+        model.load_state_dict(state["best_state"])
+    save(finished_model_state=model.state_dict())
+    if log and state["stopped_early"]:
+        log(f"early stop: no lower validation loss for {config.patience} epochs; restored epoch {state['best_epoch']}")
+    return FitResult(history=state["history"], best_epoch=state["best_epoch"], best_val_loss=state["best_val_loss"],
+                     best_val_accuracy=state["best_val_accuracy"], epochs_run=state["epoch"],
+                     stopped_early=state["stopped_early"], seconds=time.perf_counter() - started,
+                     device=str(device), eval_batch_size=eval_bs, resumed_from_epoch=resumed_from)

@@ -1,0 +1,98 @@
+"""The hyperparameter study: the ablation grid covers the paper's factors; Optuna trials land in one study."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import optuna
+import pytest
+
+from mnistlib.config import resolve_config
+from mnistlib.hpo import FACTORS, PAPER, ablation_variants, settings
+from mnistlib.models import count_params, get_model
+
+ISSUE_FACTORS = {"batch_size", "kernel", "batch_norm", "activation", "lr", "decay", "dropout", "downsample"}
+
+
+def test_paper_settings_build_the_published_model_and_recipe():
+    model_kwargs, overrides = settings(PAPER)
+    assert count_params(get_model("shao_cnn", **model_kwargs)) == 354_138
+    full = resolve_config("shao_cnn", "full")
+    assert all(getattr(full, k) == v for k, v in overrides.items())
+
+
+def test_ablation_varies_one_factor_at_a_time_over_every_factor():
+    variants = ablation_variants()
+    assert set(FACTORS) == ISSUE_FACTORS and variants[0].tag == "paper"
+    assert {v.factor for v in variants[1:]} == ISSUE_FACTORS
+    assert len(variants) == 1 + sum(len(values) - 1 for _, values in FACTORS.values())
+    assert min(FACTORS["batch_size"][1]) == 32 and max(FACTORS["batch_size"][1]) == 4096
+    paper_kwargs, paper_overrides = settings(PAPER)
+    for v in variants[1:]:
+        changed = {k for k in paper_kwargs if v.model_kwargs[k] != paper_kwargs[k]} | \
+                  {k for k in paper_overrides if v.overrides[k] != paper_overrides[k]}
+        assert changed, v.tag
+        get_model("shao_cnn", **v.model_kwargs)  # every variant builds
+    with pytest.raises(ValueError, match="unknown factor"):
+        ablation_variants(["momentum"])
+
+
+def test_tune_smoke_runs_four_trials_into_sqlite(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    done = subprocess.run([sys.executable, "-m", "mnistlib", "tune", "--profile", "smoke", "--trials", "4",
+                           "--storage", storage, "--out", str(tmp_path), "--final-seeds", "2"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    study = optuna.load_study(study_name="shao_cnn", storage=storage)
+    assert len(study.trials) == 4 and "best validation accuracy" in done.stdout
+    states = [t.state for t in study.trials]
+    complete = states.count(optuna.trial.TrialState.COMPLETE)
+    assert complete + states.count(optuna.trial.TrialState.PRUNED) == 4  # the median pruner may stop some
+    trial_results = list((tmp_path / "trials").glob("*.json"))  # one per finished trial, none tested
+    assert len(trial_results) == complete and all("test_accuracy" not in p.read_text() for p in trial_results)
+    best = list(csv.DictReader(open(tmp_path / "best.csv")))
+    assert [(row["factor"], row["seed"]) for row in best] == [("tuned", "0"), ("tuned", "1")]
+    assert all(0 <= float(row["test_accuracy"]) <= 1 for row in best)
+
+
+def test_two_workers_add_trials_to_the_same_study(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    optuna.create_study(study_name="shared", storage=storage, direction="maximize")  # no creation race
+    command = [sys.executable, "-m", "mnistlib", "tune", "--profile", "smoke", "--trials", "2", "--storage", storage,
+               "--study", "shared", "--out", str(tmp_path)]
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for worker in workers:
+        _, err = worker.communicate(timeout=600)
+        assert worker.returncode == 0, err
+    trials = optuna.load_study(study_name="shared", storage=storage).trials
+    assert len(trials) == 4
+    assert len({t.user_attrs["pid"] for t in trials}) == 2  # both workers contributed
+
+
+def test_ablate_writes_one_row_per_variant(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mnistlib", "ablate", "--profile", "smoke", "--seeds", "1",
+                           "--factors", "batch_norm", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| shao_cnn (paper) |" in summary and "| shao_cnn (batch_norm=False) | 1 | 354,002 |" in summary
+    rows = (tmp_path / "ablation.csv").read_text().splitlines()
+    assert rows[0].startswith("factor,value,seed,val_accuracy") and rows[2].startswith("batch_norm,False,0,")
+
+
+def test_verdicts_and_decay_effect_from_rows():
+    from mnistlib.hpo import decay_effect, verdicts
+
+    def row(factor, value, seed, val, test):
+        return {"factor": factor, "value": value, "seed": seed, "val_accuracy": val, "test_accuracy": test}
+
+    rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991) for s in range(3)]
+    rows += [row("batch_norm", "False", s, 0.980, 0.981) for s in range(3)]  # worse: the paper's choice holds
+    rows += [row("dropout", "0.2", s, 0.995, 0.996) for s in range(3)]  # clearly better than the paper's 0.4
+    rows += [row("decay", "none", s, 0.990, 0.962) for s in range(3)]
+    lines = verdicts(rows)
+    assert any(line.startswith("- **batch_norm**") and line.endswith(": supported.") for line in lines)
+    assert any(line.startswith("- **dropout**") and "best value measured is 0.2" in line and
+               line.endswith("not supported.") for line in lines)
+    assert decay_effect(rows) == pytest.approx(2.9)
+    assert decay_effect(rows[:3]) is None

@@ -1,0 +1,109 @@
+"""The training loop: a smoke run learns, early stopping restores the best epoch, resume is exact."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from mnistlib import checkpoint as ckpt
+from mnistlib import train as train_module
+from mnistlib.config import TrainConfig, resolve_config
+from mnistlib.data import DeviceData
+from mnistlib.evaluate import evaluate, misclassified
+from mnistlib.models import get_model
+from mnistlib.train import fit
+
+
+def subset(data: DeviceData, n_train: int, n_val: int = 1000) -> DeviceData:
+    t, v = data.train, data.val
+    return dataclasses.replace(data, train=type(t)(t.images[:n_train], t.labels[:n_train]),
+                               val=type(v)(v.images[:n_val], v.labels[:n_val]))
+
+
+def test_smoke_run_reaches_a_sane_accuracy(mnist_cpu):
+    data = subset(mnist_cpu, 3000)
+    config = resolve_config("shao_cnn", "smoke", device="cpu")
+    model = get_model("shao_cnn")
+    result = fit(model, data, config, quiet=True)
+    assert result.best_val_accuracy > 0.75
+    test = evaluate(model, mnist_cpu.test)
+    assert test.accuracy > 0.75 and len(test.per_class_accuracy) == 10
+    assert sum(map(sum, test.confusion)) == 10_000
+    wrong = misclassified(test, mnist_cpu.test, limit=5)
+    assert len(wrong) == 5 and all(w["true"] != w["predicted"] for w in wrong)
+    assert wrong[0]["p_predicted"] >= wrong[-1]["p_predicted"]
+
+
+def test_early_stopping_restores_the_best_epoch(mnist_cpu, monkeypatch):
+    scripted = iter([(0.50, 0.80), (0.30, 0.90), (0.40, 0.91), (0.45, 0.92), (0.10, 0.99)])
+    monkeypatch.setattr(train_module, "loss_and_accuracy", lambda *a, **k: next(scripted))
+    snapshots = {}
+    model = get_model("shao_cnn")
+    config = TrainConfig(epochs=5, batch_size=100, patience=2, device="cpu")
+    result = fit(model, subset(mnist_cpu, 300), config, quiet=True,
+                 on_epoch_end=lambda r: snapshots.__setitem__(r["epoch"], {k: v.clone() for k, v in model.state_dict().items()}))
+    assert result.stopped_early and result.epochs_run == 4 and result.best_epoch == 2
+    assert result.best_val_loss == 0.30
+    assert all(torch.equal(v, snapshots[2][k]) for k, v in model.state_dict().items())
+    assert not all(torch.equal(v, snapshots[4][k]) for k, v in model.state_dict().items())
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_resume_after_interruption_gives_the_same_weights(mnist_cpu, tmp_path):
+    data = subset(mnist_cpu, 600, 500)
+    config = TrainConfig(epochs=3, batch_size=50, schedule="exponential", gamma=0.9, augment="affine", seed=3,
+                         device="cpu")
+    torch.manual_seed(123)  # the model's initial weights: the same for both runs
+    reference = get_model("shao_cnn")
+    initial = {k: v.clone() for k, v in reference.state_dict().items()}
+    full = fit(reference, data, config, quiet=True)
+
+    def stop_after_first(record):
+        if record["epoch"] == 1:
+            raise Interrupt
+
+    interrupted = get_model("shao_cnn")
+    interrupted.load_state_dict(initial)
+    path = tmp_path / "run.pt"
+    with pytest.raises(Interrupt):
+        fit(interrupted, data, config, checkpoint=path, quiet=True, on_epoch_end=stop_after_first)
+    assert ckpt.load(path)["state"]["epoch"] == 1
+
+    resumed_model = get_model("shao_cnn")  # fresh weights: everything must come from the checkpoint
+    resumed = fit(resumed_model, data, config, checkpoint=path, resume=True, quiet=True)
+    assert resumed.resumed_from_epoch == 1 and resumed.epochs_run == 3
+    for key, value in reference.state_dict().items():
+        assert torch.equal(value, resumed_model.state_dict()[key]), key
+    assert [h["val_loss"] for h in resumed.history] == [h["val_loss"] for h in full.history]
+    assert evaluate(resumed_model, mnist_cpu.test).accuracy == evaluate(reference, mnist_cpu.test).accuracy
+
+
+def test_resume_with_another_config_is_refused(mnist_cpu, tmp_path):
+    data = subset(mnist_cpu, 200, 100)
+    path = tmp_path / "run.pt"
+    fit(get_model("shao_cnn"), data, TrainConfig(epochs=1, batch_size=100, device="cpu"), checkpoint=path, quiet=True)
+    with pytest.raises(ValueError, match="batch_size: 100 then, 50 now"):
+        fit(get_model("shao_cnn"), data, TrainConfig(epochs=1, batch_size=50, device="cpu"), checkpoint=path,
+            resume=True, quiet=True)
+
+
+@pytest.mark.parametrize("schedule, expected", [("exponential", [1e-3, 5e-4, 2.5e-4]), ("step", [1e-3, 1e-3, 5e-4]),
+                                                ("none", [1e-3, 1e-3, 1e-3])])
+def test_schedules_step_per_epoch(mnist_cpu, schedule, expected):
+    config = TrainConfig(epochs=3, batch_size=100, schedule=schedule, gamma=0.5, step_size=2, device="cpu")
+    result = fit(get_model("shao_cnn"), subset(mnist_cpu, 200, 100), config, quiet=True)
+    assert [h["lr"] for h in result.history] == pytest.approx(expected)
+
+
+def test_checkpoint_write_is_atomic_and_loads_weights_only(tmp_path):
+    path = tmp_path / "a.pt"
+    ckpt.save_atomic({"x": torch.ones(2), "n": 1}, path)
+    ckpt.save_atomic({"x": torch.zeros(2), "n": 2}, path)
+    assert ckpt.load(path)["n"] == 2 and list(tmp_path.iterdir()) == [path]
+    torch.save({"bad": object()}, tmp_path / "evil.pt")
+    with pytest.raises(RuntimeError, match="evil.pt"):
+        ckpt.load(tmp_path / "evil.pt")
