@@ -54,15 +54,21 @@ def cmd_models(args) -> None:
 
 
 def _train_overrides(args) -> dict:
+    fast = {"cuda_graph": True, "precision": "bf16", "deterministic": False} if args.fast else {}
+    fast = fast or ({"cuda_graph": True} if args.cuda_graph else {})
     return {"epochs": args.epochs, "batch_size": args.batch_size, "eval_batch_size": args.eval_batch_size,
             "lr": args.lr, "seed": args.seed,
-            "device": args.device, "augment": args.augment}
+            "device": args.device, "augment": args.augment, **fast}
 
 
 def cmd_train(args) -> None:
     from .run import train_run
 
     get_model_info(args.model)
+    if args.distributed:
+        from .distributed import init_from_environment
+
+        args.device = init_from_environment(args.device)
     train_run(args.model, args.profile, recipe=args.recipe, out=args.out, resume=args.resume, overwrite=args.overwrite,
               dataset=args.dataset, data_root=args.data, quiet=args.quiet, **_train_overrides(args))
 
@@ -115,6 +121,28 @@ def cmd_compare(args) -> None:
     path = write_summary(rows, Path(args.out), args.profile)
     print(format_table(rows, list(rows[0])))
     print(f"summary written to {path}")
+
+
+def cmd_reproduce(args) -> None:
+    from .reproduce import reproduce
+
+    limits = None if args.resnet_seeds is None else {"resnet": args.resnet_seeds}
+    reproduce(args.out, models=args.models, seeds=args.seeds, datasets=args.datasets, profile=args.profile,
+              device=args.device, data_root=args.data, seed_limits=limits, cuda_graph=args.cuda_graph,
+              quiet=args.quiet)
+    print(f"summary written to {Path(args.out) / 'summary.md'}")
+
+
+def cmd_bench(args) -> None:
+    from .bench import bench, findings, table_rows, write_bench
+
+    result = bench(args.models, device=args.device, subset=args.subset, epochs=args.epochs,
+                   batch_size=args.batch_size, workers=tuple(args.workers), improved=args.improved)
+    print(format_table(table_rows(result), list(table_rows(result)[0])))
+    for line in findings(result):
+        print(line)
+    if args.out:
+        print(f"written to {write_bench(result, args.out)}")
 
 
 def cmd_tune(args) -> None:
@@ -178,6 +206,12 @@ def build_parser() -> Parser:
     train.add_argument("--out", default="runs", help="folder for the result JSON and checkpoint (default runs/)")
     train.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     train.add_argument("--overwrite", action="store_true", help="discard an earlier checkpoint of this run")
+    train.add_argument("--fast", action="store_true",
+                       help="the fast path: CUDA-graph replay, bf16 autocast, non-deterministic cuDNN (GPU)")
+    train.add_argument("--cuda-graph", action="store_true",
+                       help="replay each step from a CUDA graph, fp32 and deterministic (same arithmetic, GPU)")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel under torchrun: the global --batch-size is split across replicas")
     common(train)
     train.set_defaults(func=cmd_train)
 
@@ -230,6 +264,34 @@ def build_parser() -> Parser:
     cmp_.add_argument("--out", default="runs/compare")
     common(cmp_)
     cmp_.set_defaults(func=cmd_compare)
+
+    rep = sub.add_parser("reproduce", help="the full study: every model, its source's recipe and the course's "
+                                           "alternatives, several seeds, a summary with paired statistics")
+    rep.add_argument("--models", nargs="+", help="a subset of the registry (default: every model)")
+    rep.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per configuration (default 5)")
+    rep.add_argument("--resnet-seeds", type=int, help="seeds for the 46.7M-parameter resnet (default 3)")
+    rep.add_argument("--datasets", nargs="+", default=["mnist"], help="mnist and/or fashion_mnist")
+    rep.add_argument("--profile", choices=PROFILES, default="full")
+    rep.add_argument("--out", default="results/full")
+    rep.add_argument("--data", help="folder holding MNIST's four IDX files (default: $MNIST_DATA, data/, download)")
+    rep.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.add_argument("--cuda-graph", action="store_true",
+                     help="replay each step from a CUDA graph (fp32, deterministic: the eager arithmetic, faster)")
+    rep.set_defaults(func=cmd_reproduce)
+
+    ben = sub.add_parser("bench", help="time pytorch/examples' DataLoader pipeline against the course's eager "
+                                       "and fast device-resident paths")
+    ben.add_argument("--models", nargs="+", help="models to time (default: shao_cnn)")
+    ben.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
+    ben.add_argument("--subset", type=int, help="train on the first N training images (CPU)")
+    ben.add_argument("--epochs", type=int, help="epochs per path (default 8 on a GPU, 3 on the CPU)")
+    ben.add_argument("--batch-size", type=int, default=1000)
+    ben.add_argument("--workers", type=int, nargs="+", default=[0, 4], help="DataLoader workers to time")
+    ben.add_argument("--improved", action=argparse.BooleanOptionalAction, default=None,
+                     help="also train Shao's improved recipe end to end on the fast path (default: on a GPU)")
+    ben.add_argument("--out", help="write bench.json, bench.csv and bench.md here (e.g. results/bench)")
+    ben.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .data.augment import AUGMENTATIONS
+from .graphs import PRECISIONS
 
 PROFILES = ("smoke", "quick", "full", "source")
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -42,6 +43,9 @@ class TrainConfig:
     ``spinal``: SpinalNet's perspective + rotation, ``capsnet``: Efficient-CapsNet's four transforms).
     ``deterministic``: deterministic cuDNN algorithms, so that a seed reproduces a GPU run exactly and a
     resumed run equals an uninterrupted one; turn it off for speed (the CPU is deterministic anyway).
+    ``cuda_graph``: replay forward and backward from a CUDA graph (:mod:`mnistlib.graphs`; eager where
+    impossible). ``precision``: ``fp32`` or ``bf16`` (autocast). Together with ``deterministic=False``
+    they make the fast path that ``python -m mnistlib bench`` measures.
     """
 
     epochs: int = 10
@@ -62,6 +66,8 @@ class TrainConfig:
     seed: int = 0
     device: str | None = None
     deterministic: bool = True
+    cuda_graph: bool = False
+    precision: str = "fp32"
 
     def __post_init__(self):
         problems = []
@@ -83,6 +89,8 @@ class TrainConfig:
             problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
         if self.augment not in AUGMENTATIONS:
             problems.append(f"augment must be one of {', '.join(AUGMENTATIONS)} (got {self.augment!r})")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -93,6 +101,13 @@ class TrainConfig:
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def alternative_recipes(model: str) -> list[str]:
+    """The model's recipes besides its source's (``full``) and the profiles' (Shao's CNN: ``improved``)."""
+    from .models import get_model_info
+
+    return sorted(k for k in get_model_info(model).recipes if k not in PROFILES)
 
 
 def resolve_config(model: str, profile: str = "quick", recipe: str | None = None, **overrides) -> TrainConfig:
@@ -108,7 +123,7 @@ def resolve_config(model: str, profile: str = "quick", recipe: str | None = None
     recipes = get_model_info(model).recipes
     base = dict(recipes.get("full", {}))
     if recipe is not None:
-        alternatives = sorted(k for k in recipes if k not in PROFILES)
+        alternatives = alternative_recipes(model)
         if recipe not in alternatives:
             raise ValueError(f"{model} has no recipe {recipe!r} (it has: {', '.join(alternatives) or 'none'})")
         base.update(recipes[recipe])

@@ -44,6 +44,13 @@ def md(text: str) -> None:
     display(Markdown(text))
 
 
+def include_markdown(path: str | Path, shift: int = 2) -> None:
+    """Display a Markdown file (a committed summary) with its headings ``shift`` levels deeper, so that it
+    sits under the page's own headings."""
+    lines = Path(path).read_text().splitlines()
+    md("\n".join("#" * shift + line if line.startswith("#") else line for line in lines))
+
+
 def show_source(obj) -> None:
     """Display the source code of a library function, so that the lesson's code is on the page."""
     md("```python\n" + inspect.getsource(obj).rstrip() + "\n```")
@@ -54,7 +61,6 @@ def table(rows: list[dict]) -> None:
     if not rows:
         md("*(nothing to show)*")
         return
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
-    md("\n".join(lines))
+    from .summary import markdown_table
+
+    md(markdown_table(rows))

@@ -158,3 +158,18 @@ def ablation(rows: list[dict], paper: dict):
         ax.set_ylim(max(0, low - 1), min(100, max(data["test"]) + 0.5))
     fig.tight_layout()
     return fig
+
+
+def bench(rows: list[dict]):
+    """Milliseconds per training epoch of each path (log scale), one group of bars per model; rows are
+    :func:`mnistlib.bench.bench` rows."""
+    data = {"model": [r["model"] for r in rows], "path": [r["path"] for r in rows],
+            "ms": [1000 * r["epoch_seconds"] for r in rows]}
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    sns.barplot(data=data, x="ms", y="model", hue="path", orient="h", ax=ax)
+    ax.set_xscale("log")
+    ax.set_xlabel("milliseconds per training epoch (log scale)")
+    ax.set_ylabel("")
+    ax.set_title("Same model, same recipe: where the time goes")
+    fig.tight_layout()
+    return fig

@@ -16,9 +16,11 @@ import torch
 from . import checkpoint as ckpt
 from .config import TrainConfig, resolve_config
 from .data import load_data
-from .evaluate import evaluate
+from .distributed import rank_and_world
+from .evaluate import evaluate, inference_throughput
 from .models import count_params, get_model, get_model_info
 from .provenance import provenance, resolve_device
+from .stats import encode_predictions
 from .train import eval_batch_size, fit
 
 
@@ -40,16 +42,21 @@ def write_json(obj: dict, path: Path) -> Path:
 def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "runs", resume: bool = False,
               overwrite: bool = False, dataset: str = "mnist", data_root=None, quiet: bool = False,
               log=print, model_kwargs: dict | None = None, tag: str | None = None, recipe: str | None = None,
-              evaluate_test: bool = True, on_epoch_end=None, **overrides) -> dict:
+              evaluate_test: bool = True, on_epoch_end=None, measure_throughput: bool = False,
+              **overrides) -> dict:
     """Train ``model_name`` under ``profile`` (``overrides`` replace config fields), evaluate it once on the
     test set and write ``<out>/<run>.json`` and ``<out>/<run>.pt``. Returns the result dict.
 
     ``model_kwargs`` go to the model's builder (an ablation, say); ``tag`` names such a variant in the
     file names so that it does not overwrite the plain run. ``evaluate_test=False`` leaves the test set
     alone (hyperparameter search selects on validation only). ``on_epoch_end`` is passed to :func:`fit`.
+    ``measure_throughput``: also time inference over the test set (``inference_images_per_second``).
+    The record keeps the test predictions (``test_predictions``, one digit per image) for paired tests.
     """
     info = get_model_info(model_name)
     config: TrainConfig = resolve_config(model_name, profile, recipe, **overrides)
+    rank, world = rank_and_world()
+    log = log if rank == 0 else None  # under torchrun, replica 0 speaks and writes
     tag = tag or recipe
     device = resolve_device(config.device)
     name = run_name(model_name, profile, config.seed, dataset, tag)
@@ -73,6 +80,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     result = fit(model, data, config, checkpoint=ckpt_path, resume=resume, quiet=quiet, meta=meta, log=log,
                  on_epoch_end=on_epoch_end)
     test = evaluate(model, data.test, result.eval_batch_size) if evaluate_test else None
+    speed = inference_throughput(model, data.test, result.eval_batch_size) if measure_throughput else None
     record = {
         "model": model_name, "tag": tag, "recipe": recipe, "model_kwargs": model_kwargs, "profile": profile, "seed": config.seed,
         "config": config.to_dict(),
@@ -80,16 +88,20 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
         "reported_accuracy": info.reported_accuracy, "batch_dependent": info.batch_dependent,
         "data": meta["data"], "history": result.history, "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run, "stopped_early": result.stopped_early,
-        "resumed_from_epoch": result.resumed_from_epoch,
+        "resumed_from_epoch": result.resumed_from_epoch, "train_path": result.train_path,
         "val_loss": result.best_val_loss, "val_accuracy": result.best_val_accuracy,
         **({"test_loss": test.loss, "test_accuracy": test.accuracy, "test_per_class_accuracy": test.per_class_accuracy,
-            "test_confusion": test.confusion} if test is not None else {}),
+            "test_confusion": test.confusion, "test_predictions": encode_predictions(test.predictions)}
+           if test is not None else {}),
+        **({"inference_images_per_second": speed} if speed is not None else {}),
         "eval_batch_size": result.eval_batch_size,
         "train_seconds": sum(h["seconds"] for h in result.history), "seconds_per_epoch": result.seconds_per_epoch,
         "wall_seconds": time.perf_counter() - t0, "checkpoint": str(ckpt_path),
         **provenance(device),
     }
-    write_json(record, json_path)
+    record["replicas"] = world
+    if rank == 0:
+        write_json(record, json_path)
     if log:
         tested = f", test {100 * test.accuracy:.2f}% (loss {test.loss:.4f})" if test is not None else ""
         log(f"{model_name}: best epoch {result.best_epoch}, val {100 * result.best_val_accuracy:.2f}%{tested}; "

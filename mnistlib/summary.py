@@ -41,17 +41,27 @@ def summarise(records: list[dict]) -> list[dict]:
     return rows
 
 
+def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Rows of dicts as a Markdown table (columns: those of the first row unless given)."""
+    columns = columns or list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict], path: Path) -> Path:
+    """Rows of dicts as CSV (columns: those of the first row)."""
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def write_summary(rows: list[dict], out: Path, profile: str) -> Path:
     """Write ``summary.csv`` and ``summary.md`` into ``out``; returns the Markdown path."""
     out.mkdir(parents=True, exist_ok=True)
-    columns = list(rows[0])
-    with open(out / "summary.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    lines = [f"# Comparison, profile `{profile}`", "",
-             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in rows]
+    write_csv(rows, out / "summary.csv")
     path = out / "summary.md"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(f"# Comparison, profile `{profile}`\n\n{markdown_table(rows)}\n")
     return path

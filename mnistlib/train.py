@@ -6,6 +6,12 @@ syncs with the host once (to read the epoch's loss and accuracy), evaluates on t
 steps the schedule and writes a checkpoint atomically. ``resume=True`` reloads that checkpoint (model,
 optimiser, schedule, every RNG, early-stopping state) and continues to the same result as a run that was
 never interrupted.
+
+Two switches make it faster or wider without changing what it computes: ``config.cuda_graph`` (with
+``precision``) replays forward and backward from a CUDA graph (:mod:`mnistlib.graphs`), and a process group
+started by ``torchrun`` makes it data-parallel (:mod:`mnistlib.distributed`): every replica draws the same
+permutation and takes its share of each global batch, as Shao et al. (section 2.2.1) split the batch
+across GPUs.
 """
 from __future__ import annotations
 
@@ -19,9 +25,11 @@ import torch
 from tqdm.auto import tqdm
 
 from . import checkpoint as ckpt
+from . import distributed
 from .config import TrainConfig
 from .data import DeviceData, build_augmentation
 from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
+from .graphs import autocast, capture_blocker, graph_forward
 from .provenance import resolve_device
 
 CHECKPOINT_FORMAT = 1
@@ -29,12 +37,14 @@ CHECKPOINT_FORMAT = 1
 RESUMABLE_DIFFERENCES = {"device"}
 
 
-def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+def build_optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
+    """The configured optimiser; ``fused``: Adam's single-kernel CUDA implementation (the fast path)."""
     params = [p for p in model.parameters() if p.requires_grad]
+    extra = {"fused": True} if fused else {}
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, **extra)
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, **extra)
     return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
                            weight_decay=config.weight_decay)
 
@@ -72,6 +82,7 @@ class FitResult:
     device: str
     eval_batch_size: int
     resumed_from_epoch: int = 0
+    train_path: str = "eager"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -101,24 +112,30 @@ def _check_same_config(saved: dict, config: TrainConfig, path: Path) -> None:
                          f"Rerun with the same settings, or start afresh without resume.")
 
 
-def _train_epoch(model, data, config, optimizer, scheduler, per_batch, loss_fn, generator, augment, bar):
-    """One pass over ``data.train``; returns (mean loss, accuracy) with a single host sync."""
+def _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch, loss_fn, generator, augment,
+                 bar, shard):
+    """One pass over ``data.train`` (this replica's share of it); returns (mean loss, accuracy) over the
+    whole training split with a single host sync."""
     model.train()
     total_loss = torch.zeros((), device=data.device)
-    correct = torch.zeros((), device=data.device, dtype=torch.long)
-    for x, y in data.train.batches(config.batch_size, shuffle=True, generator=generator, transform=augment):
-        out = model(x)
+    correct = torch.zeros((), device=data.device)
+    for x, y in data.train.batches(config.batch_size, shuffle=True, generator=generator, transform=augment,
+                                   shard=shard):
+        with autocast(data.device, config.precision):
+            out = forward(x)
+        out = out.float() if torch.is_tensor(out) else out
         loss = loss_fn(out, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if per_batch:
             scheduler.step()
-        total_loss += loss.detach() * y.shape[0]
+        total_loss += loss.detach().float() * y.shape[0]
         correct += (out.detach().argmax(1) == y).sum()
         bar.update(1)
+    totals = distributed.sum_across_replicas(torch.stack([total_loss, correct]))
+    loss_sum, n_correct = totals.tolist()
     n = len(data.train)
-    loss_sum, n_correct = torch.stack([total_loss.float(), correct.float()]).tolist()
     return loss_sum / n, n_correct / n
 
 
@@ -143,7 +160,23 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
     torch.backends.cudnn.benchmark = not config.deterministic
     torch.manual_seed(config.seed)
     generator = torch.Generator(device=device).manual_seed(config.seed)
-    optimizer = build_optimizer(model, config)
+    rank, world = distributed.rank_and_world()
+    if world > 1 and (config.batch_size % world or config.batch_size < world):
+        raise ValueError(f"the global batch of {config.batch_size} does not split evenly across {world} "
+                         f"replicas: choose a batch size that is a multiple of {world}")
+    blocker = capture_blocker(model, device, config.batch_size, len(data.train), world) if config.cuda_graph else None
+    fast = config.cuda_graph and blocker is None
+    forward, train_path = model, "eager"
+    if fast:
+        model.train()
+        forward, blocker = graph_forward(model, data.train.images[:config.batch_size], config.precision)
+        train_path = "eager" if blocker else "cuda-graph"
+    if log and blocker:
+        log(blocker)
+    trained = distributed.wrap(model, device) if world > 1 else model
+    if world > 1:
+        forward = trained
+    optimizer = build_optimizer(model, config, fused=fast and config.optimizer in ("adam", "adamw"))
     steps = data.train.num_batches(config.batch_size)
     scheduler, per_batch = build_scheduler(optimizer, config, steps)
     augment = build_augmentation(config.augment, generator, background=-data.mean / data.std)
@@ -171,7 +204,7 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
             log(f"resuming from {path} after epoch {resumed_from}")
 
     def save(finished_model_state=None):
-        if path is None:
+        if path is None or rank != 0:  # one replica writes
             return
         ckpt.save_atomic({
             "format": CHECKPOINT_FORMAT, "meta": meta or {}, "config": config.to_dict(),
@@ -188,13 +221,15 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         lr = optimizer.param_groups[0]["lr"]
         with tqdm(total=steps, desc=f"epoch {epoch}/{config.epochs}", leave=False,
                   disable=True if quiet else None) as bar:
-            train_loss, train_acc = _train_epoch(model, data, config, optimizer, scheduler, per_batch, loss_fn,
-                                                 generator, augment, bar)
+            train_loss, train_acc = _train_epoch(trained, forward, data, config, optimizer, scheduler, per_batch,
+                                                 loss_fn, generator, augment, bar, (rank, world))
+        train_seconds = time.perf_counter() - t0
         val_loss, val_acc = loss_and_accuracy(model, data.val, eval_bs)
         if scheduler is not None and not per_batch:
             scheduler.step()
         record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val_loss,
-                  "val_accuracy": val_acc, "lr": lr, "seconds": time.perf_counter() - t0}
+                  "val_accuracy": val_acc, "lr": lr, "train_seconds": train_seconds,
+                  "seconds": time.perf_counter() - t0}
         state["history"].append(record)
         state["epoch"] = epoch
         if val_loss < state["best_val_loss"]:
@@ -205,7 +240,7 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         if config.patience is not None and state["bad_epochs"] >= config.patience:
             state["stopped_early"] = True
             state["finished"] = True
-        if log:
+        if log and rank == 0:
             mark = " *" if state["best_epoch"] == epoch else ""
             log(f"epoch {epoch:3d}/{config.epochs}  train loss {train_loss:.4f} acc {100 * train_acc:6.2f}%  "
                 f"val loss {val_loss:.4f} acc {100 * val_acc:6.2f}%  lr {lr:.2e}  {record['seconds']:.1f}s{mark}")
@@ -214,6 +249,8 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
             on_epoch_end(record)
 
     state["finished"] = True
+    if fast:
+        del model.forward  # back to the class's eager forward: the graph served only this run's batch shape
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
     save(finished_model_state=model.state_dict())
@@ -222,4 +259,5 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
     return FitResult(history=state["history"], best_epoch=state["best_epoch"], best_val_loss=state["best_val_loss"],
                      best_val_accuracy=state["best_val_accuracy"], epochs_run=state["epoch"],
                      stopped_early=state["stopped_early"], seconds=time.perf_counter() - started,
-                     device=str(device), eval_batch_size=eval_bs, resumed_from_epoch=resumed_from)
+                     device=str(device), eval_batch_size=eval_bs, resumed_from_epoch=resumed_from,
+                     train_path=train_path)

@@ -64,3 +64,15 @@ def test_mnist_data_with_one_corrupted_file_names_it(mnist_dir, tmp_path, monkey
     monkeypatch.setenv("MNIST_DATA", str(bad_folder))
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.*MD5"):
         load_arrays("mnist")
+
+
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.mark.skipif(not shutil.os.path.isdir(FASHION), reason="Debian's dataset-fashion-mnist is not installed")
+def test_fashion_mnist_is_found_in_debians_folder_and_verified(monkeypatch):
+    monkeypatch.delenv("FASHION_MNIST_DATA", raising=False)
+    arrays = load_arrays("fashion_mnist", download_missing=False)
+    assert arrays["train_images"].shape == (60_000, 28, 28) and arrays["test_labels"].shape == (10_000,)
+    assert sorted(set(arrays["test_labels"].tolist())) == list(range(10))
+    assert get_spec("fashion-mnist").classes[9] == "Ankle boot"

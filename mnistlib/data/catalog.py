@@ -57,10 +57,12 @@ DATASETS: dict[str, DatasetSpec] = {
     "fashion_mnist": DatasetSpec(
         name="fashion_mnist",
         files={
-            "train_images": IdxFile("train-images-idx3-ubyte", 47_040_016, None),
-            "train_labels": IdxFile("train-labels-idx1-ubyte", 60_008, None),
-            "test_images": IdxFile("t10k-images-idx3-ubyte", 7_840_016, None),
-            "test_labels": IdxFile("t10k-labels-idx1-ubyte", 10_008, None),
+            # MD5 of the uncompressed bytes, read off Debian's dataset-fashion-mnist (0.0~git20200523.55506a9-1,
+            # the zalandoresearch repository's files, recompressed: the .gz MD5s differ from torchvision's)
+            "train_images": IdxFile("train-images-idx3-ubyte", 47_040_016, "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+            "train_labels": IdxFile("train-labels-idx1-ubyte", 60_008, "9018921c3c673c538a1fc5bad174d6f9"),
+            "test_images": IdxFile("t10k-images-idx3-ubyte", 7_840_016, "8181f5470baa50b63fa0f6fddb340f0a"),
+            "test_labels": IdxFile("t10k-labels-idx1-ubyte", 10_008, "15d484375f8d13e6eb1aabb0c3f46965"),
         },
         env_var="FASHION_MNIST_DATA",
         torchvision_class="FashionMNIST",

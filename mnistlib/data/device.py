@@ -30,11 +30,13 @@ class Split:
 
     def batches(self, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | None = None,
                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+                shard: tuple[int, int] = (0, 1)) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield ``(x, y)`` of ``batch_size`` rows (the last one may be smaller).
 
         With ``shuffle`` the order is ``torch.randperm`` drawn from ``generator`` on the split's device;
-        ``transform`` (an on-device augmentation) is applied to each whole batch.
+        ``transform`` (an on-device augmentation) is applied to each whole batch. ``shard=(rank, world)``:
+        this replica's part of every global batch (``torch.tensor_split`` into ``world`` parts, after the
+        transform), so that replicas with the same generator see disjoint parts of the same global batch.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -46,7 +48,11 @@ class Split:
             else:
                 idx = order[start:start + batch_size]
                 x, y = self.images[idx], self.labels[idx]
-            yield (transform(x) if transform is not None else x), y
+            x = transform(x) if transform is not None else x
+            rank, world = shard
+            if world > 1:
+                x, y = torch.tensor_split(x, world)[rank], torch.tensor_split(y, world)[rank]
+            yield x, y
 
     def head(self, n: int) -> "Split":
         """The first ``n`` images (a smaller split for quick demonstrations)."""

@@ -1,0 +1,338 @@
+"""``python -m mnistlib bench``: what users run today against the course's two training paths, one machine.
+
+Paths, all with the same model, optimiser, schedule and global batch (the paper's recipe: Adam 1e-3, batch
+1,000), over the same training images (all 60,000, or the first ``subset``):
+
+- ``dataloader-0`` / ``dataloader-4``: pytorch/examples' MNIST pipeline: ``torchvision.datasets.MNIST`` with
+  ``ToTensor`` and ``Normalize``, a ``DataLoader`` with 0 or 4 workers, each batch copied to the device.
+  Every image goes through PIL and Python every epoch.
+- ``device-eager``: the course's loop (:func:`mnistlib.train.fit`): the dataset normalised once on the
+  device, a device ``randperm`` per epoch, batches as index slices.
+- ``device-fast``: the same loop with forward and backward replayed from a CUDA graph, bf16 autocast and
+  cuDNN autotuning (:mod:`mnistlib.graphs`); on a CPU it equals ``device-eager`` and says so.
+
+Per path: seconds per epoch (median over the epochs after the first, which pays for warm-up, capture and
+autotuning), training and inference images per second, the training time until the test accuracy first
+reaches 99.0% and 99.4%, and the peak GPU memory. The test set is evaluated after every epoch, outside the
+timed region, only to time those thresholds: this is a benchmark, not a model selection. On a GPU, for the
+Shao CNN, it also trains the course's ``improved`` recipe end to end on the fast path (data loading,
+training with selection on validation, the one test evaluation) and compares the epoch time with the
+arithmetic limit of the GPU (the epoch's floating-point operations at the GPU's peak rate).
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import shutil
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .config import TrainConfig, resolve_config
+from .data import DeviceData, get_spec, load_arrays, load_data, locate
+from .data.device import to_device_split
+from .data.locate import default_cache_dir
+from .evaluate import inference_throughput
+from .models import get_model, get_model_info
+from .provenance import provenance, resolve_device
+from .train import build_optimizer, build_scheduler, fit
+
+THRESHOLDS = (0.990, 0.994)
+# Dense bf16 tensor-core peak, FLOP/s, from NVIDIA's data sheets (SXM parts), for the arithmetic limit.
+PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "T4": 65e12}
+
+
+@dataclass
+class BenchRow:
+    model: str
+    path: str
+    epoch_seconds: float
+    train_images_per_second: float
+    inference_images_per_second: float
+    seconds_to: dict  # threshold -> cumulative training seconds, or None when not reached
+    test_accuracy: float
+    peak_memory_mib: float | None
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------------------- today's pipeline
+
+def torchvision_root(cache: Path | None = None) -> Path:
+    """A root that ``torchvision.datasets.MNIST`` accepts offline: ``<root>/MNIST/raw/`` with the four
+    uncompressed files, decompressed once from wherever :func:`mnistlib.data.locate` finds MNIST."""
+    source = locate("mnist")
+    spec = get_spec("mnist")
+    root = (cache or default_cache_dir()) / "torchvision"
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for entry in spec.files.values():
+        target = raw / entry.filename
+        if target.exists() and target.stat().st_size == entry.nbytes:
+            continue
+        plain, packed = source / entry.filename, source / (entry.filename + ".gz")
+        tmp = target.with_suffix(".tmp")
+        with (open(plain, "rb") if plain.exists() else gzip.open(packed, "rb")) as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        tmp.replace(target)
+    return root
+
+
+def dataloaders(batch_size: int, workers: int, subset: int | None, device: torch.device):
+    """pytorch/examples' MNIST pipeline: train and test ``DataLoader`` over ``torchvision.datasets.MNIST``."""
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import datasets, transforms
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    root = torchvision_root()
+    train = datasets.MNIST(str(root), train=True, download=False, transform=transform)
+    test = datasets.MNIST(str(root), train=False, download=False, transform=transform)
+    if subset is not None:
+        train = Subset(train, range(subset))
+    options = dict(num_workers=workers, pin_memory=device.type == "cuda", persistent_workers=workers > 0)
+    return (DataLoader(train, batch_size=batch_size, shuffle=True, **options),
+            DataLoader(test, batch_size=1000, shuffle=False, **options))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+@torch.no_grad()
+def _loader_accuracy(model, loader, device) -> tuple[float, float]:
+    """(accuracy, seconds) of one pass over ``loader``, as pytorch/examples' ``test()`` does it."""
+    model.eval()
+    t0 = time.perf_counter()
+    correct = torch.zeros((), device=device)
+    for x, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        correct += (model(x).argmax(1) == y).sum()
+    accuracy = correct.item() / len(loader.dataset)
+    return accuracy, time.perf_counter() - t0
+
+
+def bench_dataloader(model_name: str, config: TrainConfig, workers: int, subset: int | None,
+                     device: torch.device) -> BenchRow:
+    train_loader, test_loader = dataloaders(config.batch_size, workers, subset, device)
+    torch.backends.cudnn.benchmark = False  # PyTorch's default, as in pytorch/examples
+    torch.manual_seed(config.seed)
+    model = get_model(model_name).to(device)
+    optimizer = build_optimizer(model, config)
+    scheduler, _ = build_scheduler(optimizer, config, len(train_loader))
+    loss_fn = torch.nn.functional.cross_entropy
+    times, accuracies, inference = [], [], []
+    for _ in range(config.epochs):
+        model.train()
+        _sync(device)
+        t0 = time.perf_counter()
+        for x, y in train_loader:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+        if scheduler is not None:
+            scheduler.step()
+        accuracy, seconds = _loader_accuracy(model, test_loader, device)
+        accuracies.append(accuracy)
+        inference.append(seconds)
+    return _row(model_name, f"dataloader-{workers}", times, accuracies, len(train_loader.dataset),
+                len(test_loader.dataset) / min(inference[1:] or inference), device)
+
+
+# ------------------------------------------------------------------------------------ the course's paths
+
+def bench_data(device: torch.device, subset: int | None) -> DeviceData:
+    """All 60,000 training images (or the first ``subset``) as the training split and the test set as the
+    evaluated split: the images the DataLoader paths see."""
+    arrays = load_arrays("mnist")
+    spec = get_spec("mnist")
+    n = subset or len(arrays["train_labels"])
+    train = to_device_split(arrays["train_images"][:n].copy(), arrays["train_labels"][:n].copy(), device,
+                            spec.mean, spec.std)
+    test = to_device_split(arrays["test_images"].copy(), arrays["test_labels"].copy(), device, spec.mean, spec.std)
+    return DeviceData(name="mnist", train=train, val=test, test=test, mean=spec.mean, std=spec.std, split_seed=-1,
+                      split_md5="benchmark: all training images, evaluated on the test set", classes=spec.classes)
+
+
+def bench_device(model_name: str, config: TrainConfig, data: DeviceData, fast: bool) -> BenchRow:
+    device = data.device
+    if fast:
+        config = dataclasses.replace(config, cuda_graph=True, precision="bf16" if device.type == "cuda" else "fp32",
+                                     deterministic=False)
+    torch.manual_seed(config.seed)
+    model = get_model(model_name)
+    result = fit(model, data, config, quiet=True, log=None)
+    eval_batch = len(data.test) if fast else 1000
+    speed = inference_throughput(model, data.test, eval_batch)
+    note = "" if not fast else ("CUDA graph, bf16, cuDNN autotuning" if result.train_path == "cuda-graph"
+                                else "no CUDA graph on this device: the eager path")
+    return _row(model_name, "device-fast" if fast else "device-eager",
+                [h["train_seconds"] for h in result.history], [h["val_accuracy"] for h in result.history],
+                len(data.train), speed, device, note)
+
+
+def _row(model_name, path, times, accuracies, n_train, inference_speed, device, note="") -> BenchRow:
+    steady = times[1:] or times  # the first epoch pays for warm-up, capture and autotuning
+    epoch = statistics.median(steady)
+    reached = {}
+    for threshold in THRESHOLDS:
+        hit = next((i for i, a in enumerate(accuracies) if a >= threshold), None)
+        reached[f"{100 * threshold:.1f}"] = None if hit is None else sum(times[:hit + 1])
+    memory = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else None
+    return BenchRow(model_name, path, epoch, n_train / epoch, inference_speed, reached, accuracies[-1], memory, note)
+
+
+def improved_end_to_end(device: torch.device) -> dict:
+    """The Shao CNN's improved recipe on the fast path, from loading the data to the one test evaluation."""
+    from .evaluate import evaluate
+
+    t0 = time.perf_counter()
+    config = resolve_config("shao_cnn", "full", "improved", device=str(device), cuda_graph=True, precision="bf16",
+                            deterministic=False)
+    data = load_data("mnist", device=device, normalize=get_model_info("shao_cnn").normalize)
+    torch.manual_seed(config.seed)
+    model = get_model("shao_cnn")
+    result = fit(model, data, config, quiet=True, log=None)
+    test = evaluate(model, data.test, 10_000)
+    return {"seconds": time.perf_counter() - t0, "test_accuracy": test.accuracy, "epochs": config.epochs,
+            "best_epoch": result.best_epoch, "train_path": result.train_path}
+
+
+def epoch_flops(model_name: str, n_images: int, device: torch.device) -> float:
+    """Floating-point operations of one training epoch (forward and backward), counted by PyTorch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = get_model(model_name).to(device)
+    x = torch.zeros(100, 1, 28, 28, device=device)
+    with FlopCounterMode(display=False) as counter:
+        model(x).float().sum().backward()
+    return counter.get_total_flops() * n_images / 100
+
+
+def peak_flops(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((v for k, v in PEAK_BF16.items() if k in name), None)
+
+
+def bench(models: list[str] | None = None, *, device=None, subset: int | None = None, epochs: int | None = None,
+          batch_size: int = 1000, workers: tuple[int, ...] = (0, 4), improved: bool | None = None,
+          log=print) -> dict:
+    """Measure every path for every model; returns ``{"rows": [...], "improved": ..., "provenance": ...}``."""
+    dev = resolve_device(device)
+    models = models or ["shao_cnn"]
+    for name in models:
+        get_model_info(name)
+    epochs = epochs or (8 if dev.type == "cuda" else 3)
+    if epochs < 2:
+        raise ValueError("bench needs at least 2 epochs: the first one is warm-up")
+    data = bench_data(dev, subset)
+    rows = []
+    for name in models:
+        config = resolve_config(name, "full", device=str(dev), epochs=epochs, batch_size=batch_size,
+                                patience=None)
+        config = dataclasses.replace(config, patience=None, augment="none")
+        for w in workers:
+            rows.append(_measured(log, f"{name}: dataloader, {w} workers",
+                                  lambda: bench_dataloader(name, config, w, subset, dev), dev))
+        for fast in (False, True):
+            rows.append(_measured(log, f"{name}: device-resident, {'fast' if fast else 'eager'}",
+                                  lambda: bench_device(name, config, data, fast), dev))
+    result = {"rows": [dataclasses.asdict(r) for r in rows], "epochs": epochs, "batch_size": batch_size,
+              "train_images": len(data.train), "test_images": len(data.test), "subset": subset, "provenance": provenance(dev)}
+    peak = peak_flops(dev)
+    result["arithmetic"] = {name: {"epoch_flops": epoch_flops(name, len(data.train), dev), "peak_flops": peak}
+                            for name in models}
+    if improved if improved is not None else dev.type == "cuda":
+        if log:
+            log("shao_cnn: improved recipe, fast path, end to end")
+        result["improved"] = improved_end_to_end(dev)
+    return result
+
+
+def _measured(log, label, run, device) -> BenchRow:
+    if log:
+        log(label)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    row = run()
+    if log:
+        log(f"  {row.epoch_seconds * 1000:.1f} ms/epoch, test {100 * row.test_accuracy:.2f}%")
+    return row
+
+
+# -------------------------------------------------------------------------------------------------- report
+
+def table_rows(result: dict) -> list[dict]:
+    """The benchmark as display rows, with each path's speed-up over the slowest DataLoader path."""
+    rows = result["rows"]
+    out = []
+    for row in rows:
+        loaders = [r["epoch_seconds"] for r in rows if r["model"] == row["model"] and r["path"].startswith("dataloader")]
+        reference = max(loaders) if loaders else row["epoch_seconds"]
+        out.append({
+            "model": row["model"], "path": row["path"],
+            "ms/epoch": f"{1000 * row['epoch_seconds']:.1f}",
+            "speed-up": f"{reference / row['epoch_seconds']:.1f}x",
+            "train img/s": f"{row['train_images_per_second']:,.0f}",
+            "inference img/s": f"{row['inference_images_per_second']:,.0f}",
+            **{f"s to {k}%": "-" if v is None else f"{v:.2f}" for k, v in row["seconds_to"].items()},
+            "test %": f"{100 * row['test_accuracy']:.2f}",
+            "peak MiB": "-" if row["peak_memory_mib"] is None else f"{row['peak_memory_mib']:.0f}",
+            "note": row["note"],
+        })
+    return out
+
+
+def findings(result: dict) -> list[str]:
+    """Sentences on the targets and the arithmetic limit, computed from the measurements."""
+    lines = []
+    by_path = {(r["model"], r["path"]): r for r in result["rows"]}
+    for model, facts in result.get("arithmetic", {}).items():
+        fast = by_path.get((model, "device-fast"))
+        loader = by_path.get((model, "dataloader-4")) or by_path.get((model, "dataloader-0"))
+        if fast and loader:
+            lines.append(f"{model}: the fast path's epoch ({1000 * fast['epoch_seconds']:.1f} ms) is "
+                         f"{loader['epoch_seconds'] / fast['epoch_seconds']:.1f}x faster than {loader['path']} "
+                         f"({1000 * loader['epoch_seconds']:.0f} ms).")
+        if fast and facts["peak_flops"]:
+            floor = facts["epoch_flops"] / facts["peak_flops"]
+            lines.append(f"{model}: an epoch is {facts['epoch_flops'] / 1e12:.2f} TFLOP; at the GPU's bf16 peak that is "
+                         f"{1000 * floor:.2f} ms, so the fast path runs at {100 * floor / fast['epoch_seconds']:.1f}% "
+                         f"of the arithmetic limit; the rest is kernel launches and memory traffic of small layers.")
+        if fast:
+            ms = 1000 * result["test_images"] / fast["inference_images_per_second"]
+            lines.append(f"{model}: inference over the {result['test_images']:,} test images takes {ms:.1f} ms on the fast path.")
+    if "improved" in result:
+        imp = result["improved"]
+        lines.append(f"shao_cnn (improved): {imp['seconds']:.1f} s end to end for {imp['epochs']} epochs, test "
+                     f"{100 * imp['test_accuracy']:.2f}% ({imp['train_path']}).")
+    return lines
+
+
+def write_bench(result: dict, out: str | Path) -> Path:
+    """``bench.json`` (everything measured), ``bench.csv`` and ``bench.md`` (the table and the findings)."""
+    import json
+
+    from .summary import markdown_table, write_csv
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
+    rows = table_rows(result)
+    write_csv(rows, out / "bench.csv")
+    p = result["provenance"]
+    text = ["# Training-path benchmark", "",
+            f"{p['device_name']}, torch {p['torch']}, commit `{p['commit'][:12]}`, {p['date'][:10]}; "
+            f"{result['train_images']:,} training images, batch {result['batch_size']}, {result['epochs']} epochs "
+            f"(median epoch after the first).", "", markdown_table(rows), "",
+            *[f"- {line}" for line in findings(result)], ""]
+    path = out / "bench.md"
+    path.write_text("\n".join(text))
+    return path

@@ -1,0 +1,128 @@
+"""The full study: paired statistics against hand-computed values, verdicts, and a smoke-sized study."""
+import json
+
+import numpy as np
+import pytest
+
+from mnistlib.cli import main
+from mnistlib.reproduce import (Configuration, accuracy_verdict, claim_rows, params_verdict, plan, reproduce,
+                                study, summarise_study)
+from mnistlib.stats import (bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions,
+                            mcnemar)
+
+
+def test_predictions_round_trip_and_reject_other_classes():
+    predictions = np.array([0, 9, 3, 3, 7])
+    assert encode_predictions(predictions) == "09337"
+    assert decode_predictions("09337").tolist() == predictions.tolist()
+    with pytest.raises(ValueError, match="0-9"):
+        encode_predictions([10])
+
+
+def test_mcnemar_counts_discordant_pairs_and_exact_p():
+    a = np.array([1, 1, 1, 1, 1, 0, 1, 0], dtype=bool)
+    b = np.array([0, 0, 0, 0, 1, 1, 1, 0], dtype=bool)
+    test = mcnemar(a, b)
+    assert (test.b, test.c) == (4, 1)
+    # P[X <= 1] for X ~ Bin(5, 1/2) = (1 + 5) / 32; two-sided: 12 / 32
+    assert test.p == pytest.approx(12 / 32)
+    assert mcnemar(a, a).p == 1.0
+    # 20 against 0: p = 2 / 2**20
+    assert mcnemar(np.ones(20, bool), np.zeros(20, bool)).p == pytest.approx(2 * 0.5 ** 20)
+    with pytest.raises(ValueError, match="one length"):
+        mcnemar(a, b[:3])
+
+
+def test_bootstrap_interval_is_paired_and_covers_the_difference():
+    rng = np.random.default_rng(1)
+    a = rng.random(4000) < 0.99
+    same = bootstrap_difference(a, a)
+    assert same == (0.0, 0.0, 0.0)  # paired resampling: identical models never differ
+    b = a.copy()
+    b[:40] = ~b[:40]  # b is wrong where a was right (and the reverse) on 40 images
+    diff, low, high = bootstrap_difference(a, b)
+    assert diff == pytest.approx((a.sum() - b.sum()) / 4000)
+    assert low < diff < high
+    acc, low, high = bootstrap_accuracy(np.stack([a, b]))
+    assert acc == pytest.approx((a.mean() + b.mean()) / 2)
+    assert low < acc < high and high - low < 0.01
+
+
+def test_verdicts():
+    assert accuracy_verdict(None, [99.0], (98.9, 99.1)) == "no figure reported"
+    assert accuracy_verdict(99.1, [99.0, 99.2], (99.0, 99.2)).startswith("reproduced")
+    assert accuracy_verdict(99.4, [99.0, 99.1], (98.9, 99.2)) == \
+        "not reproduced: measured 99.05%, 0.35 points below the claim"
+    assert accuracy_verdict(97.45, [99.5, 99.6], (99.4, 99.7)).startswith("exceeded: measured 99.55%, 2.10")
+    assert accuracy_verdict(99.45, [99.3, 99.4], (99.3, 99.5)).startswith("reproduced")  # inside the interval
+    assert params_verdict(None, 10) == "not reported"
+    assert params_verdict(100, 100) == "matches exactly"
+    assert params_verdict(161_000, 161_824) == "close: +824 (+0.51%)"
+    assert params_verdict(50_800, 20_000).startswith("differs: -30,800")
+
+
+def test_study_lists_every_model_and_the_alternative_recipes():
+    configurations = study()
+    assert Configuration("shao_cnn") in configurations and Configuration("shao_cnn", "improved") in configurations
+    assert len({c.model for c in configurations}) == len(configurations) - 1
+    runs = plan([Configuration("resnet"), Configuration("gecco")], 5, ["mnist"])
+    assert sum(c.model == "resnet" for _, c, _ in runs) == 3 and len(runs) == 8
+    assert Configuration("shao_cnn", "improved").command("full", 2, "fashion_mnist") == \
+        "python -m mnistlib train shao_cnn --profile full --recipe improved --dataset fashion_mnist --seed 2"
+    with pytest.raises(KeyError, match="unknown model"):
+        study(["shao"])
+
+
+def _record(model, seed, predictions, labels, recipe=None, dataset="mnist"):
+    accuracy = float(np.mean(predictions == labels))
+    return {"model": model, "recipe": recipe, "seed": seed, "data": {"dataset": dataset},
+            "test_accuracy": accuracy, "test_predictions": encode_predictions(predictions), "params": 354_138,
+            "best_epoch": 3, "seconds_per_epoch": 1.0, "history": [{"train_accuracy": 0.99}] * 3,
+            "device_name": "NVIDIA H100", "torch": "2.11", "commit": "abc", "date": "2026-11-23"}
+
+
+def test_summary_compares_with_the_paper_cnn_on_the_same_images():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 1000)
+    wrong = lambda k: np.where(np.arange(1000) < k, (labels + 1) % 10, labels)  # first k images wrong
+    records = [_record("shao_cnn", 0, wrong(20), labels), _record("shao_cnn", 1, wrong(10), labels),
+               _record("baseline_cnn", 0, wrong(5), labels), _record("baseline_cnn", 1, wrong(5), labels)]
+    rows = {r["model"]: r for r in summarise_study(records, {"mnist": labels})}
+    assert rows["shao_cnn"]["measured test %"] == "98.50 ± 0.71"
+    assert rows["shao_cnn"]["Δ vs shao_cnn (points, 95% CI)"] == "-"
+    assert rows["baseline_cnn"]["Δ vs shao_cnn (points, 95% CI)"].startswith("+1.00 (")
+    assert rows["baseline_cnn"]["McNemar vs shao_cnn (seed 0)"].startswith("b=15, c=0, p=")
+    assert rows["shao_cnn"]["accuracy verdict"].startswith("not reproduced: measured 98.50%")
+    claims = {(r["model"], r["claim"]): r for r in claim_rows(records, {"mnist": labels})}
+    assert claims[("shao_cnn", "training accuracy %")]["measured"] == "99.00 / 99.00"
+    assert claims[("shao_cnn", "training accuracy %")]["verdict"] == \
+        "not reproduced: measured 99.00%, 0.82 points below the claim"
+    assert claims[("shao_cnn", "best validation epoch")]["verdict"] == "not reproduced: measured 3.00, 5.00 below the claim"
+    assert claims[("shao_cnn", "test accuracy %")]["verdict"].startswith("not reproduced: measured 98.50%")
+    assert claims[("baseline_cnn", "parameters")]["reported"] == "149,418"
+    assert claims[("baseline_cnn", "test accuracy %")]["verdict"].startswith("exceeded")
+
+
+def test_smoke_study_writes_runs_summary_and_resumes(tmp_path, capsys):
+    out = tmp_path / "full"
+    records = reproduce(out, models=["shao_cnn"], seeds=2, profile="smoke", device="cpu", quiet=True, log=None)
+    assert len(records) == 4  # paper recipe and improved recipe, two seeds each
+    record = json.loads((out / "runs" / "shao_cnn-improved-smoke-seed1.json").read_text())
+    assert len(record["test_predictions"]) == 10_000 and record["inference_images_per_second"] > 0
+    summary = (out / "summary.md").read_text()
+    assert "shao_cnn (improved)" in summary and "training accuracy %" in summary
+    assert "python -m mnistlib train shao_cnn --profile smoke --recipe improved --seed 0" in summary
+    header = (out / "summary.csv").read_text().splitlines()[0]
+    assert header.startswith("dataset,model,seeds,reported test %,measured test %")
+    # a second call reads the finished runs back instead of training them again
+    stamp = (out / "runs" / "shao_cnn-smoke-seed0.json").stat().st_mtime_ns
+    lines = []
+    again = reproduce(out, models=["shao_cnn"], seeds=2, profile="smoke", device="cpu", quiet=True, log=lines.append)
+    assert [r["test_accuracy"] for r in again] == [r["test_accuracy"] for r in records]
+    assert (out / "runs" / "shao_cnn-smoke-seed0.json").stat().st_mtime_ns == stamp
+    assert all("finished earlier" in line for line in lines)
+
+
+def test_cli_reproduce_rejects_unknown_model(capsys):
+    assert main(["reproduce", "--models", "nope", "--profile", "smoke"]) != 0
+    assert "unknown model 'nope'" in capsys.readouterr().err
