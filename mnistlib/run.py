@@ -15,7 +15,7 @@ import torch
 
 from . import checkpoint as ckpt
 from .config import TrainConfig, resolve_config
-from .data import load_data
+from .data import get_spec, load_data
 from .distributed import rank_and_world
 from .evaluate import evaluate, inference_throughput
 from .models import count_params, get_model, get_model_info
@@ -28,6 +28,15 @@ def run_name(model: str, profile: str, seed: int, dataset: str = "mnist", tag: s
     prefix = "" if dataset == "mnist" else f"{dataset}-"
     suffix = f"-{tag}" if tag else ""
     return f"{prefix}{model}{suffix}-{profile}-seed{seed}"
+
+
+def normalization(info, dataset: str) -> tuple[float, float] | None:
+    """The ``(mean, std)`` a model's inputs are normalised with on ``dataset``: its source's constants on
+    MNIST; on another dataset, where the source used MNIST's own mean and std, that dataset's (``None``)."""
+    mnist = get_spec("mnist")
+    if get_spec(dataset).name != "mnist" and info.normalize == (mnist.mean, mnist.std):
+        return None
+    return info.normalize
 
 
 def write_json(obj: dict, path: Path) -> Path:
@@ -69,7 +78,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
         ckpt_path.unlink(missing_ok=True)
 
     t0 = time.perf_counter()
-    data = load_data(dataset, device=device, root=data_root, normalize=info.normalize,
+    data = load_data(dataset, device=device, root=data_root, normalize=normalization(info, dataset),
                      train_subset=config.train_subset)
     torch.manual_seed(config.seed)  # the initial weights depend on the seed alone
     model = get_model(model_name, **model_kwargs)
@@ -122,8 +131,9 @@ def load_trained(path: str | Path, *, dataset: str | None = None, data_root=None
     config = TrainConfig.from_dict(saved["config"])
     dev = resolve_device(device)
     data_meta = meta.get("data", {})
-    data = load_data(dataset or data_meta.get("dataset", "mnist"), device=dev, root=data_root,
-                     normalize=info.normalize, split_seed=data_meta.get("split_seed", 0))
+    name = dataset or data_meta.get("dataset", "mnist")
+    data = load_data(name, device=dev, root=data_root, normalize=normalization(info, name),
+                     split_seed=data_meta.get("split_seed", 0))
     model = get_model(meta["model"], **meta.get("model_kwargs", {}))
     model.load_state_dict(saved["model_state"])
     return meta, model.to(dev), data, config

@@ -126,3 +126,12 @@ def test_smoke_study_writes_runs_summary_and_resumes(tmp_path, capsys):
 def test_cli_reproduce_rejects_unknown_model(capsys):
     assert main(["reproduce", "--models", "nope", "--profile", "smoke"]) != 0
     assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_fashion_mnist_uses_its_own_statistics_where_a_source_used_mnists():
+    from mnistlib.models import get_model_info
+    from mnistlib.run import normalization
+
+    assert normalization(get_model_info("shao_cnn"), "mnist") == (0.1307, 0.3081)
+    assert normalization(get_model_info("shao_cnn"), "fashion_mnist") is None  # the dataset's own
+    assert normalization(get_model_info("gecco"), "fashion_mnist") == (0.5, 0.5)  # GECCO's fixed constants
