@@ -21,6 +21,7 @@ from .graphs import PRECISIONS
 PROFILES = ("smoke", "quick", "full", "source")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("none", "exponential", "step", "onecycle")
+SELECTIONS = ("val_loss", "val_accuracy")
 
 PROFILE_LIMITS: dict[str, dict[str, Any]] = {
     "smoke": dict(epochs=1, batch_size=100, train_subset=3000),
@@ -36,8 +37,10 @@ class TrainConfig:
     """Everything that decides a training run besides the model and the data.
 
     ``gamma``: the per-epoch factor of the exponential schedule, or the factor of the step schedule every
-    ``step_size`` epochs. ``patience``: stop after that many epochs without a lower validation loss
+    ``step_size`` epochs. ``patience``: stop after that many epochs without a better validation score
     (``None``: run every epoch); the weights of the best validation epoch are always restored.
+    ``select``: the score that decides the best epoch: ``val_loss`` (lowest cross-entropy, the paper's
+    early stopping) or ``val_accuracy`` (highest accuracy; the later epoch wins no tie).
     ``eval_batch_size``: ``None`` means the training batch size for batch-dependent models, else 2,000.
     ``augment``: the on-device augmentation policy (``none``, ``affine``: rotation/shift/scale,
     ``spinal``: SpinalNet's perspective + rotation, ``capsnet``: Efficient-CapsNet's four transforms).
@@ -61,6 +64,7 @@ class TrainConfig:
     step_size: int = 7
     patience: int | None = None
     label_smoothing: float = 0.0
+    select: str = "val_loss"
     augment: str = "none"
     train_subset: int | None = None
     seed: int = 0
@@ -89,6 +93,8 @@ class TrainConfig:
             problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
         if self.augment not in AUGMENTATIONS:
             problems.append(f"augment must be one of {', '.join(AUGMENTATIONS)} (got {self.augment!r})")
+        if self.select not in SELECTIONS:
+            problems.append(f"select must be one of {', '.join(SELECTIONS)} (got {self.select!r})")
         if self.precision not in PRECISIONS:
             problems.append(f"precision must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
         if problems:

@@ -143,7 +143,8 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         resume: bool = False, quiet: bool = False, meta: dict | None = None,
         log: Callable[[str], None] | None = None,
         on_epoch_end: Callable[[dict], None] | None = None) -> FitResult:
-    """Train ``model`` on ``data.train``, select the epoch with the lowest validation loss, restore it.
+    """Train ``model`` on ``data.train``, select the epoch with the best validation score
+    (``config.select``: lowest loss or highest accuracy), restore it.
 
     ``checkpoint``: path written atomically after every epoch (and at the end, holding the best weights).
     ``resume``: continue from ``checkpoint`` if it exists. ``quiet``: no progress bar (it is off anyway
@@ -232,7 +233,9 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
                   "seconds": time.perf_counter() - t0}
         state["history"].append(record)
         state["epoch"] = epoch
-        if val_loss < state["best_val_loss"]:
+        better = (val_loss < state["best_val_loss"] if config.select == "val_loss"
+                  else val_acc > state["best_val_accuracy"])
+        if better:
             state.update(best_epoch=epoch, best_val_loss=val_loss, best_val_accuracy=val_acc, bad_epochs=0,
                          best_state={k: v.detach().clone() for k, v in model.state_dict().items()})
         else:
@@ -255,7 +258,8 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         model.load_state_dict(state["best_state"])
     save(finished_model_state=model.state_dict())
     if log and state["stopped_early"]:
-        log(f"early stop: no lower validation loss for {config.patience} epochs; restored epoch {state['best_epoch']}")
+        score = "lower validation loss" if config.select == "val_loss" else "higher validation accuracy"
+        log(f"early stop: no {score} for {config.patience} epochs; restored epoch {state['best_epoch']}")
     return FitResult(history=state["history"], best_epoch=state["best_epoch"], best_val_loss=state["best_val_loss"],
                      best_val_accuracy=state["best_val_accuracy"], epochs_run=state["epoch"],
                      stopped_early=state["stopped_early"], seconds=time.perf_counter() - started,

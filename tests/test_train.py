@@ -49,6 +49,18 @@ def test_early_stopping_restores_the_best_epoch(mnist_cpu, monkeypatch):
     assert not all(torch.equal(v, snapshots[4][k]) for k, v in model.state_dict().items())
 
 
+def test_selection_on_validation_accuracy_keeps_the_most_accurate_epoch(mnist_cpu, monkeypatch):
+    scripted = iter([(0.50, 0.80), (0.30, 0.90), (0.40, 0.93), (0.45, 0.92), (0.35, 0.93), (0.32, 0.91)])
+    monkeypatch.setattr(train_module, "loss_and_accuracy", lambda *a, **k: next(scripted))
+    config = TrainConfig(epochs=6, batch_size=100, patience=3, select="val_accuracy", device="cpu")
+    result = fit(get_model("shao_cnn"), subset(mnist_cpu, 300), config, quiet=True)
+    # epoch 3 reaches 93%; epoch 5 only ties it, so three epochs without a higher accuracy stop the run
+    assert result.best_epoch == 3 and result.best_val_accuracy == 0.93 and result.best_val_loss == 0.40
+    assert result.stopped_early and result.epochs_run == 6
+    with pytest.raises(ValueError, match="select must be one of val_loss, val_accuracy"):
+        TrainConfig(select="test_accuracy")
+
+
 class Interrupt(Exception):
     pass
 

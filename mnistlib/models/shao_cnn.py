@@ -88,9 +88,13 @@ class ShaoCNN(nn.Module):
         # CPU-sized: 3 epochs at batch 100 (550 steps an epoch instead of 55) reach the paper's regime.
         "quick": dict(epochs=3, batch_size=100),
         # The course's improved recipe for the same 354,138 parameters: on-device augmentation (rotation,
-        # shift, scale), AdamW with a one-cycle schedule, every epoch run (selection still on validation).
+        # shift, scale), AdamW with a one-cycle schedule, every epoch run, the epoch selected on validation
+        # accuracy: trained with label smoothing, the network's validation cross-entropy stops following its
+        # accuracy (a CPU run of seed 0 had its lowest validation loss at epoch 14 of 30, 0.3 points below
+        # the accuracy of its last epochs).
         "improved": dict(epochs=30, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-4,
-                         schedule="onecycle", patience=None, augment="affine", label_smoothing=0.05),
+                         schedule="onecycle", patience=None, augment="affine", label_smoothing=0.05,
+                         select="val_accuracy"),
     },
     notes="The paper gives no parameter count; 354,138 is what its stated layers contain.",
     claims={"training accuracy %": 99.82, "best validation epoch": 8, "gain from learning-rate decay (points)": 2.9},
