@@ -61,7 +61,7 @@ def graph_forward(model: torch.nn.Module, example: torch.Tensor, precision: str 
             torch.cuda.make_graphed_callables(model, (example.detach().clone(),), num_warmup_iters=warmup)
         failure = None
     except Exception as exc:  # a host sync or a dynamic shape inside the forward: stay eager
-        model.forward = eager
+        release_graph(model)
         failure = f"graph capture failed ({type(exc).__name__}: {str(exc).splitlines()[0]}): training runs eagerly"
     with torch.no_grad():
         model.load_state_dict(saved)
@@ -76,3 +76,8 @@ def graph_forward(model: torch.nn.Module, example: torch.Tensor, precision: str 
         return graphed(x) if tuple(x.shape) == shape else eager(x)
 
     return forward, None
+
+
+def release_graph(model: torch.nn.Module) -> None:
+    """Give ``model`` back its own eager ``forward`` (capture replaces it on the instance)."""
+    model.__dict__.pop("forward", None)

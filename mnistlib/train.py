@@ -29,7 +29,7 @@ from . import distributed
 from .config import TrainConfig
 from .data import DeviceData, build_augmentation
 from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
-from .graphs import autocast, capture_blocker, graph_forward
+from .graphs import autocast, capture_blocker, graph_forward, release_graph
 from .provenance import resolve_device
 
 CHECKPOINT_FORMAT = 1
@@ -112,6 +112,20 @@ def _check_same_config(saved: dict, config: TrainConfig, path: Path) -> None:
                          f"Rerun with the same settings, or start afresh without resume.")
 
 
+def _training_forward(model, data, config, device, world, log) -> tuple[Callable, str]:
+    """``(forward, path)`` for the training steps: DistributedDataParallel across replicas, the CUDA-graph
+    replay when asked for and possible, else the model itself; says why when a graph was asked for in vain."""
+    blocker = capture_blocker(model, device, config.batch_size, len(data.train), world) if config.cuda_graph else None
+    forward, path = (distributed.wrap(model, device) if world > 1 else model), "eager"
+    if config.cuda_graph and blocker is None:
+        model.train()
+        forward, blocker = graph_forward(model, data.train.images[:config.batch_size], config.precision)
+        path = "eager" if blocker else "cuda-graph"
+    if log and blocker:
+        log(blocker)
+    return forward, path
+
+
 def _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch, loss_fn, generator, augment,
                  bar, shard):
     """One pass over ``data.train`` (this replica's share of it); returns (mean loss, accuracy) over the
@@ -165,18 +179,8 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
     if world > 1 and (config.batch_size % world or config.batch_size < world):
         raise ValueError(f"the global batch of {config.batch_size} does not split evenly across {world} "
                          f"replicas: choose a batch size that is a multiple of {world}")
-    blocker = capture_blocker(model, device, config.batch_size, len(data.train), world) if config.cuda_graph else None
-    fast = config.cuda_graph and blocker is None
-    forward, train_path = model, "eager"
-    if fast:
-        model.train()
-        forward, blocker = graph_forward(model, data.train.images[:config.batch_size], config.precision)
-        train_path = "eager" if blocker else "cuda-graph"
-    if log and blocker:
-        log(blocker)
-    trained = distributed.wrap(model, device) if world > 1 else model
-    if world > 1:
-        forward = trained
+    forward, train_path = _training_forward(model, data, config, device, world, log)
+    fast = train_path == "cuda-graph"
     optimizer = build_optimizer(model, config, fused=fast and config.optimizer in ("adam", "adamw"))
     steps = data.train.num_batches(config.batch_size)
     scheduler, per_batch = build_scheduler(optimizer, config, steps)
@@ -222,7 +226,7 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         lr = optimizer.param_groups[0]["lr"]
         with tqdm(total=steps, desc=f"epoch {epoch}/{config.epochs}", leave=False,
                   disable=True if quiet else None) as bar:
-            train_loss, train_acc = _train_epoch(trained, forward, data, config, optimizer, scheduler, per_batch,
+            train_loss, train_acc = _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch,
                                                  loss_fn, generator, augment, bar, (rank, world))
         train_seconds = time.perf_counter() - t0
         val_loss, val_acc = loss_and_accuracy(model, data.val, eval_bs)
@@ -253,7 +257,7 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
 
     state["finished"] = True
     if fast:
-        del model.forward  # back to the class's eager forward: the graph served only this run's batch shape
+        release_graph(model)  # the graph served only this run's batch shape
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
     save(finished_model_state=model.state_dict())

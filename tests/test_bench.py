@@ -1,7 +1,6 @@
 """The benchmark: the DataLoader pipeline sees the same images as the device path, and the CLI runs on a CPU."""
 import json
 
-import pytest
 import torch
 
 from mnistlib.bench import bench_data, dataloaders, table_rows, torchvision_root
