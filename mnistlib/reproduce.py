@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import alternative_recipes
+from .config import alternative_recipes, resolve_config
 from .data.locate import load_arrays
 from .models import get_model_info, list_models
 from .run import run_name, train_run
@@ -81,10 +81,13 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
               seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, quiet: bool = False,
               log=print) -> list[dict]:
-    """Run (or read back) every run of the study, write the summary; returns the result records.
+    """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
+    (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
 
-    ``cuda_graph``: replay each training step from a CUDA graph (fp32, deterministic cuDNN: the same
-    arithmetic as the eager loop, without its launch overhead; see :mod:`mnistlib.graphs`).
+    A run whose result file exists is read back when it was made with the config the study asks for now,
+    and trained again otherwise (a recipe that changed since). ``cuda_graph``: replay each training step
+    from a CUDA graph (fp32, deterministic cuDNN: the eager arithmetic without its launch overhead; see
+    :mod:`mnistlib.graphs`).
     """
     out = Path(out)
     runs_dir = out / "runs"
@@ -92,23 +95,32 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     records = []
     for i, (dataset, config, seed) in enumerate(todo, 1):
         name = run_name(config.model, profile, seed, dataset, config.recipe)
+        wanted = resolve_config(config.model, profile, config.recipe, seed=seed, cuda_graph=cuda_graph or None)
         done = runs_dir / f"{name}.json"
+        stale = False
         if done.exists():
             record = json.loads(done.read_text())
-            if "test_accuracy" in record:
+            stale = not same_config(record.get("config", {}), wanted.to_dict())
+            if "test_accuracy" in record and not stale:
                 if log:
                     log(f"[{i}/{len(todo)}] {name}: finished earlier, test {100 * record['test_accuracy']:.2f}%")
                 records.append(record)
                 continue
         if log:
-            log(f"[{i}/{len(todo)}] {name}")
-        records.append(train_run(config.model, profile, out=runs_dir, resume=True, dataset=dataset,
-                                 data_root=data_root, recipe=config.recipe, seed=seed, device=device, quiet=quiet,
-                                 log=log, measure_throughput=True, cuda_graph=cuda_graph or None))
+            log(f"[{i}/{len(todo)}] {name}" + (": its recipe changed since it ran, training it again" if stale else ""))
+        records.append(train_run(config.model, profile, out=runs_dir, resume=not stale, overwrite=stale,
+                                 dataset=dataset, data_root=data_root, recipe=config.recipe, seed=seed, device=device,
+                                 quiet=quiet, log=log, measure_throughput=True, cuda_graph=cuda_graph or None))
+    finished = [r for r in load_records(out) if r.get("profile") == profile and "test_accuracy" in r]
     labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
-              for d in datasets or ["mnist"]}
-    write_study(records, out, profile, labels)
+              for d in {r["data"]["dataset"] for r in finished}}
+    write_study(finished, out, profile, labels)
     return records
+
+
+def same_config(saved: dict, wanted: dict) -> bool:
+    """Whether a stored run's config is the one wanted, the device aside."""
+    return all(saved.get(k) == v for k, v in wanted.items() if k != "device")
 
 
 # ----------------------------------------------------------------------------------------------- verdicts

@@ -121,6 +121,19 @@ def test_smoke_study_writes_runs_summary_and_resumes(tmp_path, capsys):
     assert [r["test_accuracy"] for r in again] == [r["test_accuracy"] for r in records]
     assert (out / "runs" / "shao_cnn-smoke-seed0.json").stat().st_mtime_ns == stamp
     assert all("finished earlier" in line for line in lines)
+    # a study run in parts ends with one summary of every finished run
+    reproduce(out, models=["spinalnet_small"], seeds=1, profile="smoke", device="cpu", quiet=True, log=None)
+    summary = (out / "summary.md").read_text()
+    assert "| mnist | spinalnet_small |" in summary and "| mnist | shao_cnn (improved) |" in summary
+    # a run whose recipe changed since is trained again, not read back
+    stored = out / "runs" / "shao_cnn-smoke-seed0.json"
+    record = json.loads(stored.read_text())
+    record["config"]["lr"] = 0.5
+    stored.write_text(json.dumps(record))
+    lines = []
+    reproduce(out, models=["shao_cnn"], seeds=1, profile="smoke", device="cpu", quiet=True, log=lines.append)
+    assert "recipe changed since it ran" in lines[0]
+    assert json.loads(stored.read_text())["config"]["lr"] == 1e-3
 
 
 def test_cli_reproduce_rejects_unknown_model(capsys):
