@@ -7,9 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from mnistlib.book import absolute_data_paths
+
 os.environ.setdefault("MNIST_COURSE_PROFILE", "smoke")
 os.environ.setdefault("MNIST_COURSE_RUNS", str(Path(tempfile.mkdtemp(prefix="mnist-course-runs-"))))
 # nbval starts each kernel in the notebook's own folder: a relative data path must not change meaning there
-for variable in ("MNIST_DATA", "FASHION_MNIST_DATA"):
-    if os.environ.get(variable):
-        os.environ[variable] = str(Path(os.environ[variable]).resolve())
+absolute_data_paths()

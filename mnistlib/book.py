@@ -17,9 +17,18 @@ import time
 from pathlib import Path
 
 from .config import PROFILES
+from .data import DATASETS
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
+
+
+def absolute_data_paths() -> None:
+    """Make the datasets' environment variables (``MNIST_DATA``...) absolute, resolved from the current
+    directory, so that a kernel started in another directory reads the same folder."""
+    for spec in DATASETS.values():
+        if os.environ.get(spec.env_var):
+            os.environ[spec.env_var] = str(Path(os.environ[spec.env_var]).resolve())
 
 
 def chapters(root: Path = ROOT) -> list[Path]:
@@ -34,6 +43,7 @@ def execute_chapters(profile: str, out: Path, *, root: Path = ROOT, only: list[s
     log = log or (lambda *_: None)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     env_runs = os.environ.setdefault("MNIST_COURSE_RUNS", str((root / "runs" / "book").resolve()))
+    absolute_data_paths()  # the kernels run in the repository's root, not necessarily here
     done = []
     for notebook in chapters(root):
         if only and not any(key in notebook.name for key in only):

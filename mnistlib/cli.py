@@ -209,7 +209,8 @@ def build_parser() -> Parser:
     train.add_argument("--fast", action="store_true",
                        help="the fast path: CUDA-graph replay, bf16 autocast, non-deterministic cuDNN (GPU)")
     train.add_argument("--cuda-graph", action="store_true",
-                       help="replay each step from a CUDA graph, fp32 and deterministic (same arithmetic, GPU)")
+                       help="replay each step from a CUDA graph, fp32 and deterministic (the eager computation "
+                            "up to rounding: fused Adam; GPU)")
     train.add_argument("--distributed", action="store_true",
                        help="data-parallel under torchrun: the global --batch-size is split across replicas")
     common(train)
@@ -277,7 +278,8 @@ def build_parser() -> Parser:
     rep.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.add_argument("--cuda-graph", action="store_true",
-                     help="replay each step from a CUDA graph (fp32, deterministic: the eager arithmetic, faster)")
+                     help="replay each step from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager "
+                          "computation up to rounding, faster)")
     rep.set_defaults(func=cmd_reproduce)
 
     ben = sub.add_parser("bench", help="time pytorch/examples' DataLoader pipeline against the course's eager "

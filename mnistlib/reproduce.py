@@ -27,7 +27,8 @@ import numpy as np
 from .config import alternative_recipes, resolve_config
 from .data.locate import load_arrays
 from .models import get_model_info, list_models
-from .run import run_name, train_run
+from .evaluate import inference_throughput
+from .run import load_trained, run_name, train_run, write_json
 from .stats import bootstrap_accuracy, bootstrap_difference, decode_predictions, mcnemar
 from .summary import markdown_table, mean_std, write_csv
 
@@ -79,18 +80,19 @@ def plan(configurations: list[Configuration], seeds: int, datasets: list[str],
 
 def reproduce(out: str | Path = "results/full", *, models: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
-              seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, quiet: bool = False,
-              log=print) -> list[dict]:
+              seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, runs: str | Path | None = None,
+              quiet: bool = False, log=print) -> list[dict]:
     """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
     (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
 
     A run whose result file exists is read back when it was made with the config the study asks for now,
     and trained again otherwise (a recipe that changed since). ``cuda_graph``: replay each training step
-    from a CUDA graph (fp32, deterministic cuDNN: the eager arithmetic without its launch overhead; see
-    :mod:`mnistlib.graphs`).
+    from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager computation up to rounding,
+    without its launch overhead; see :mod:`mnistlib.graphs`). ``runs``: the folder of the run files
+    (default ``<out>/runs``); the book shares one with its other chapters so that no run is trained twice.
     """
     out = Path(out)
-    runs_dir = out / "runs"
+    runs_dir = Path(runs) if runs is not None else out / "runs"
     todo = plan(study(models), seeds, datasets or ["mnist"], seed_limits)
     records = []
     for i, (dataset, config, seed) in enumerate(todo, 1):
@@ -104,18 +106,37 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
             if "test_accuracy" in record and not stale:
                 if log:
                     log(f"[{i}/{len(todo)}] {name}: finished earlier, test {100 * record['test_accuracy']:.2f}%")
-                records.append(record)
+                records.append(_with_throughput(record, done, device))
                 continue
         if log:
             log(f"[{i}/{len(todo)}] {name}" + (": its recipe changed since it ran, training it again" if stale else ""))
         records.append(train_run(config.model, profile, out=runs_dir, resume=not stale, overwrite=stale,
                                  dataset=dataset, data_root=data_root, recipe=config.recipe, seed=seed, device=device,
                                  quiet=quiet, log=log, measure_throughput=True, cuda_graph=cuda_graph or None))
-    finished = [r for r in load_records(out) if r.get("profile") == profile and "test_accuracy" in r]
+    finished = [r for r in read_runs(runs_dir) if is_study_run(r, profile)]
     labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
               for d in {r["data"]["dataset"] for r in finished}}
     write_study(finished, out, profile, labels)
     return records
+
+
+def is_study_run(record: dict, profile: str) -> bool:
+    """A finished, tested run of a study configuration (not an ablation variant) under ``profile``."""
+    return (record.get("profile") == profile and "test_accuracy" in record and not record.get("model_kwargs")
+            and record.get("tag") == record.get("recipe"))
+
+
+def _with_throughput(record: dict, path: Path, device) -> dict:
+    """``record`` with its inference speed, measured from its checkpoint when a run trained elsewhere (another
+    chapter of the book) did not measure it; unchanged when the checkpoint is not there."""
+    checkpoint = Path(record.get("checkpoint", ""))
+    if "inference_images_per_second" in record or not checkpoint.is_file():
+        return record
+    _, model, data, _ = load_trained(checkpoint, device=device)
+    record = {**record, "inference_images_per_second": inference_throughput(model, data.test,
+                                                                             record["eval_batch_size"])}
+    write_json(record, path)
+    return record
 
 
 def same_config(saved: dict, wanted: dict) -> bool:
@@ -308,9 +329,16 @@ def write_study(records: list[dict], out: Path, profile: str, labels: dict[str, 
 
 # ------------------------------------------------------------------------------------- for the book's pages
 
+def read_runs(runs_dir: str | Path) -> list[dict]:
+    """The result JSONs in ``runs_dir``, in file-name order."""
+    return [json.loads(p.read_text()) for p in sorted(Path(runs_dir).glob("*.json"))]
+
+
 def load_records(folder: str | Path) -> list[dict]:
-    """The result JSONs of a study folder (``<folder>/runs/*.json``), in file-name order."""
-    return [json.loads(p.read_text()) for p in sorted(Path(folder).glob("runs/*.json"))]
+    """The runs of a study folder (``<folder>/runs/*.json``) that its summary covers."""
+    records = read_runs(Path(folder) / "runs")
+    profiles = {r.get("profile") for r in records}
+    return [r for r in records if any(is_study_run(r, p) for p in profiles)]
 
 
 def params_table(models: list[str] | None = None) -> list[dict]:

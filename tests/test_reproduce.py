@@ -121,6 +121,13 @@ def test_smoke_study_writes_runs_summary_and_resumes(tmp_path, capsys):
     assert [r["test_accuracy"] for r in again] == [r["test_accuracy"] for r in records]
     assert (out / "runs" / "shao_cnn-smoke-seed0.json").stat().st_mtime_ns == stamp
     assert all("finished earlier" in line for line in lines)
+    # a run trained elsewhere without a speed measurement (another chapter) gets one from its checkpoint
+    stored = out / "runs" / "shao_cnn-smoke-seed1.json"
+    record = json.loads(stored.read_text())
+    del record["inference_images_per_second"]
+    stored.write_text(json.dumps(record))
+    reproduce(out, models=["shao_cnn"], seeds=2, profile="smoke", device="cpu", quiet=True, log=None)
+    assert json.loads(stored.read_text())["inference_images_per_second"] > 0
     # a study run in parts ends with one summary of every finished run
     reproduce(out, models=["spinalnet_small"], seeds=1, profile="smoke", device="cpu", quiet=True, log=None)
     summary = (out / "summary.md").read_text()
