@@ -163,6 +163,15 @@ def range_verdict(reported: float | None, values: list[float], unit: str = "%",
     return f"exceeded: measured {shown}, {gap} above the claim"
 
 
+# Only these profiles train with the sources' own recipes: a verdict on a claim needs one of them.
+TESTING_PROFILES = ("full", "source")
+
+
+def untested(profile: str) -> str | None:
+    """Why runs of ``profile`` cannot confirm or refute a source's training claim (``None`` if they can)."""
+    return None if profile in TESTING_PROFILES else f"not tested: the {profile} profile is not the source's recipe"
+
+
 def accuracy_verdict(reported: float | None, accuracies: list[float], interval: tuple[float, float]) -> str:
     """:func:`range_verdict` for a test accuracy in percent, with its bootstrap interval."""
     return range_verdict(reported, accuracies, "%", interval)
@@ -209,7 +218,8 @@ def summarise_study(records: list[dict], labels: dict[str, np.ndarray], profile:
             "reported test %": "-" if reported is None else f"{reported:.2f}",
             "measured test %": f"{mean:.2f} ± {std:.2f}", "min–max %": f"{min(accs):.2f}–{max(accs):.2f}",
             "95% CI %": f"{low:.2f}–{high:.2f}",
-            "accuracy verdict": accuracy_verdict(reported, accs, (low, high)),
+            "accuracy verdict": (reported is not None and untested(profile)) or accuracy_verdict(reported, accs,
+                                                                                                 (low, high)),
             "reported params": "-" if info.reported_params is None else f"{info.reported_params:,}",
             "params": f"{runs[0]['params']:,}",
             "params verdict": params_verdict(info.reported_params, runs[0]["params"]),
@@ -285,7 +295,8 @@ def claim_rows(records: list[dict], labels: dict[str, np.ndarray] | None = None)
             _, low, high = (100 * v for v in bootstrap_accuracy(correct))
             rows.append({"model": model, "claim": "test accuracy %", "reported": f"{info.reported_accuracy:.2f}",
                          "measured": f"{mean:.2f} ± {std:.2f} ({len(runs)} seeds)",
-                         "verdict": accuracy_verdict(info.reported_accuracy, accs, (low, high))})
+                         "verdict": untested(runs[0]["profile"])
+                                    or accuracy_verdict(info.reported_accuracy, accs, (low, high))})
         if info.reported_params is not None:
             rows.append({"model": model, "claim": "parameters", "reported": f"{info.reported_params:,}",
                          "measured": f"{runs[0]['params']:,}",
@@ -299,7 +310,7 @@ def claim_rows(records: list[dict], labels: dict[str, np.ndarray] | None = None)
             values = measure(runs)
             rows.append({"model": model, "claim": claim, "reported": str(value),
                          "measured": " / ".join(f"{v:.2f}" if unit else f"{v:g}" for v in values),
-                         "verdict": range_verdict(float(value), values, unit)})
+                         "verdict": untested(runs[0]["profile"]) or range_verdict(float(value), values, unit)})
     return rows
 
 
