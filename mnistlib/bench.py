@@ -235,9 +235,8 @@ def bench(models: list[str] | None = None, *, device=None, subset: int | None = 
     data = bench_data(dev, subset)
     rows = []
     for name in models:
-        config = resolve_config(name, "full", device=str(dev), epochs=epochs, batch_size=batch_size,
-                                patience=None)
-        config = dataclasses.replace(config, patience=None, augment="none")
+        config = resolve_config(name, "full", device=str(dev), epochs=epochs, batch_size=batch_size)
+        config = dataclasses.replace(config, patience=None, augment="none")  # None overrides are ignored there
         for w in workers:
             rows.append(_measured(log, f"{name}: dataloader, {w} workers",
                                   lambda: bench_dataloader(name, config, w, subset, dev), dev))
@@ -316,6 +315,12 @@ def findings(result: dict) -> list[str]:
     return lines
 
 
+def measured_on(result: dict) -> str:
+    """Where and when a benchmark ran: device, torch version, commit, date."""
+    p = result["provenance"]
+    return f"{p['device_name']}, torch {p['torch']}, commit `{p['commit'][:12]}`, {p['date'][:10]}"
+
+
 def write_bench(result: dict, out: str | Path) -> Path:
     """``bench.json`` (everything measured), ``bench.csv`` and ``bench.md`` (the table and the findings)."""
     import json
@@ -327,10 +332,8 @@ def write_bench(result: dict, out: str | Path) -> Path:
     (out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
     rows = table_rows(result)
     write_csv(rows, out / "bench.csv")
-    p = result["provenance"]
     text = ["# Training-path benchmark", "",
-            f"{p['device_name']}, torch {p['torch']}, commit `{p['commit'][:12]}`, {p['date'][:10]}; "
-            f"{result['train_images']:,} training images, batch {result['batch_size']}, {result['epochs']} epochs "
+            f"{measured_on(result)}; {result['train_images']:,} training images, batch {result['batch_size']}, {result['epochs']} epochs "
             f"(median epoch after the first).", "", markdown_table(rows), "",
             *[f"- {line}" for line in findings(result)], ""]
     path = out / "bench.md"

@@ -138,7 +138,8 @@ def cmd_bench(args) -> None:
 
     result = bench(args.models, device=args.device, subset=args.subset, epochs=args.epochs,
                    batch_size=args.batch_size, workers=tuple(args.workers), improved=args.improved)
-    print(format_table(table_rows(result), list(table_rows(result)[0])))
+    rows = table_rows(result)
+    print(format_table(rows, list(rows[0])))
     for line in findings(result):
         print(line)
     if args.out:

@@ -42,8 +42,7 @@ def capture_blocker(model: torch.nn.Module, device: torch.device, batch_size: in
         return "CUDA graphs are not combined with DistributedDataParallel here: training runs eagerly"
     if train_size < batch_size:
         return f"no full batch of {batch_size} in {train_size} training images: training runs eagerly"
-    reason = getattr(model, "graph_blocker", None)
-    return reason
+    return getattr(model, "graph_blocker", None)  # a model may say why it cannot be captured
 
 
 def graph_forward(model: torch.nn.Module, example: torch.Tensor, precision: str = "fp32",

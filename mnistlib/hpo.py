@@ -95,15 +95,9 @@ ABLATION_COLUMNS = ("factor", "value", "seed", "val_accuracy", "test_accuracy", 
 
 def write_ablation_csv(records: list[dict], path: str | Path) -> Path:
     """One row per run (factor, value, seed, accuracies, provenance): what the book's chapter reads."""
-    import csv
+    from .summary import write_csv
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, ABLATION_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(records)
-    return path
+    return write_csv(records, path, ABLATION_COLUMNS)
 
 
 def suggest(trial) -> dict:

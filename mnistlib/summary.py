@@ -49,10 +49,12 @@ def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def write_csv(rows: list[dict], path: Path) -> Path:
-    """Rows of dicts as CSV (columns: those of the first row)."""
+def write_csv(rows: list[dict], path: str | Path, columns: list[str] | None = None) -> Path:
+    """Rows of dicts as CSV: ``columns`` (default: those of the first row), other keys left out."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, list(rows[0]))
+        writer = csv.DictWriter(fh, columns or list(rows[0]), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     return path
