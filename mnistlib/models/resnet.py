@@ -1,8 +1,8 @@
 """ResNets (He et al. 2016) for 1 x 28 x 28 digits, built from torchvision's builders.
 
 The INT305 report lists a "ResNet" of 46,833,226 parameters (99.41% average, 99.48% best) without code.
-No standard ResNet has that count with 10 classes: ResNet-101 has 42,514,378 (one input channel), ResNet-152
-58,164,298. The nearest standard design is a ResNet-101 trunk with one extra hidden layer in its head,
+No standard ResNet has that count with 10 classes: with one input channel ResNet-101 has 42,514,378 and
+ResNet-152 58,158,026 (58,164,298 with three). The nearest standard design is a ResNet-101 trunk with one extra hidden layer in its head,
 ``2048 -> 2048 -> 10`` (``resnet``, ``hidden=2048``): 46,710,730 parameters, 122,496 (0.26%) short of the
 report. A hidden width of 2,104 would land within 8k of it, but that width is fitted to the figure, not a
 design anyone uses; the course keeps 2,048 and states the gap.

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The study on a 2-core CPU (issue 13): every configuration whose source recipe fits two cores, profile
+# `full`, in the order of the issue. Resumable: a finished run is read back, an interrupted one resumes from
+# its checkpoint, a run whose recipe or model definition changed is trained again. Each `reproduce` call
+# rewrites results/full/summary.{md,csv} over every finished run.
+#
+# Run it from its own worktree at a fixed commit, so that edits in the main checkout cannot change a run
+# under way and each record names the commit that produced it; the results land in the main checkout:
+#
+#   git worktree add --detach ../study HEAD
+#   cd ../study && MNIST_DATA=... nohup nice -n 10 bash tools/cpu_study.sh /work/main/results \
+#       > /work/main/study.log 2>&1 &
+set -euo pipefail
+RESULTS=$(realpath -m "${1:-results}")
+PY=${PYTHON:-python}
+reproduce() { "$PY" -m mnistlib reproduce --device cpu --compile --quiet --out "$RESULTS/full" "$@"; }
+
+reproduce --models shao_cnn --seeds 5                          # 1. the paper recipe, then the improved one
+reproduce --models gecco gecco_enhanced --seeds 5              # 2. the GECCO family
+reproduce --models gecco_complete --seeds 3
+reproduce --models spinalnet_small --seeds 5                   # 3.
+reproduce --models baseline_cnn --seeds 3
+reproduce --models shao_cnn --seeds 3 --datasets fashion_mnist # 4. Fashion-MNIST, both recipes
+"$PY" -m mnistlib ablate --profile full --seeds 3 --device cpu --compile --out "$RESULTS/ablation"  # 5.
