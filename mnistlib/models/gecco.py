@@ -45,7 +45,6 @@ REPORT_RECIPE = dict(epochs=50, batch_size=64, optimizer="adam", lr=1e-3, schedu
 # The report's Table I lists lr 0.1; the code it runs (GECCO's train.py, Listing 2) uses Adam at 1e-3. The
 # report trains 50 epochs (GECCO's own code 1,000) and neither stops early: every epoch runs, and the course
 # keeps the epoch with the lowest validation loss.
-SPARSE_EDGE_LIMIT = 4_000_000  # beyond this many edges the published graph uses its closed form
 
 
 def published_edge_index(batch_size: int, device=None) -> torch.Tensor:
@@ -87,7 +86,12 @@ def gated_conv_dense(conv: ResGatedGraphConv, x: torch.Tensor, chunk_elements: i
 
 def gated_conv_self_loops(conv: ResGatedGraphConv, x: torch.Tensor) -> torch.Tensor:
     """ResGatedGraphConv on the published graph in closed form: B self-loops per node, so the neighbour
-    term is ``B * sigmoid(k_i + q_i) * v_i``. Used when B*B edges would not fit in memory."""
+    term is ``B * sigmoid(k_i + q_i) * v_i``.
+
+    The same function as ``conv(x, published_edge_index(B))`` (a test checks outputs and gradients at
+    B = 64 and 1,000), without building B^2 edges, gathering B^2 messages and scattering them back every
+    step: at B = 64 it trains GECCO about 1.7 times as fast on a CPU, and at large B it is the only way the
+    graph fits in memory."""
     n = x.shape[0]
     out = n * torch.sigmoid(conv.lin_key(x) + conv.lin_query(x)) * conv.lin_value(x) + conv.lin_skip(x)
     return out + conv.bias if conv.bias is not None else out
@@ -103,7 +107,9 @@ class GECCO(nn.Module):
     """Input ``(B, 1, 28, 28)`` (or ``(B, 784)``), output logits ``(B, 10)``; depends on the whole batch.
 
     ``graph``: ``"published"`` (the self-loop graph of the code) or ``"complete"`` (the paper's graph).
-    ``dense``: for the complete graph, compute the gate by broadcasting instead of gather/scatter.
+    ``dense``: compute the graph convolution without an ``edge_index``: the published graph's closed form
+    (:func:`gated_conv_self_loops`), or the complete graph's gate by broadcasting; ``False`` runs
+    torch_geometric's message passing over the explicit edges.
     ``extra_dropout`` and ``feature_attention``: two of the INT305 report's enhancements (see
     :func:`gecco_enhanced`); the third, L2 regularisation, lives in the optimiser.
     """
@@ -129,12 +135,8 @@ class GECCO(nn.Module):
     def graph_conv(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
         if self.graph == "complete":
-            if self.dense:
-                return gated_conv_dense(self.conv, x)
-            return self.conv(x, complete_edge_index(n, x.device))
-        if n * n <= SPARSE_EDGE_LIMIT:
-            return self.conv(x, published_edge_index(n, x.device))
-        return gated_conv_self_loops(self.conv, x)
+            return gated_conv_dense(self.conv, x) if self.dense else self.conv(x, complete_edge_index(n, x.device))
+        return gated_conv_self_loops(self.conv, x) if self.dense else self.conv(x, published_edge_index(n, x.device))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """X4: (B, 1, 28, 28) -> (B, F/2), the features after the graph convolution and pooling."""
