@@ -179,6 +179,12 @@ def cmd_ablate(args) -> None:
     print(f"summary written to {path}")
 
 
+def cmd_plan(args) -> None:
+    from .plan import write_plan
+
+    print(f"wrote {write_plan(args.results, measure_now=args.measure)}")
+
+
 def cmd_book(args) -> None:
     from .book import build_book
 
@@ -260,6 +266,11 @@ def build_parser() -> Parser:
     ablate.add_argument("--device")
     ablate.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     ablate.set_defaults(func=cmd_ablate)
+
+    plan = sub.add_parser("plan", help="the CPU study's plan: epoch times, runs done, hours left (results/full/PLAN.md)")
+    plan.add_argument("--measure", action="store_true", help="time one epoch of every configuration first (minutes)")
+    plan.add_argument("--results", default="results", help="the results folder (default results/)")
+    plan.set_defaults(func=cmd_plan)
 
     book = sub.add_parser("book", help="execute the chapters with papermill and build the Jupyter Book")
     book.add_argument("--profile", choices=PROFILES, default="quick")

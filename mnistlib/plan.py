@@ -1,0 +1,162 @@
+"""The CPU study's plan: which runs, what one epoch of each costs on this machine, and how far it has got.
+
+``python -m mnistlib plan --measure`` times one epoch of every configuration of the study (a few hundred
+training steps, scaled to the 55,000 images, plus one validation pass) with the fast path the study uses,
+and, for the two configurations that dominate the cost, the plain path too (the "before"). The times land
+in ``results/full/epoch_times.json``; ``python -m mnistlib plan`` (without ``--measure``) rewrites
+``results/full/PLAN.md`` from them and from the runs finished so far: runs done, epochs a run takes (the
+finished runs' mean, else the recipe's maximum), the hours left.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import resolve_config
+from .data import load_data
+from .models import get_model, get_model_info
+from .run import normalization, run_name, write_json
+from .summary import markdown_table
+from .train import fit
+
+TRAIN_IMAGES = 55_000
+MEASURED_STEPS = 200  # training steps timed per configuration (after a warm-up epoch that compiles) ...
+MEASURED_IMAGES = 20_000  # ... or this many images, whichever is fewer
+# per-seed estimate above which a configuration is left to a GPU (issue 13, section 2.6)
+CPU_LIMIT_MINUTES = 45
+
+
+@dataclass(frozen=True)
+class Item:
+    """One configuration of the plan: a model, its recipe or an ablation variant, how many seeds."""
+
+    model: str
+    seeds: int
+    recipe: str | None = None
+    dataset: str = "mnist"
+    tag: str | None = None
+    model_kwargs: dict = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)
+    folder: str = "full"  # results/<folder>/runs
+    cpu: bool = True  # False: measured here, left to the GPU issue
+
+    @property
+    def label(self) -> str:
+        name = self.model + (f" ({self.tag or self.recipe})" if (self.tag or self.recipe) else "")
+        return name if self.dataset == "mnist" else f"{name}, {self.dataset}"
+
+    def config(self, **execution):
+        return resolve_config(self.model, "full", self.recipe, **self.overrides, **execution)
+
+    def run_names(self) -> list[str]:
+        return [run_name(self.model, "full", seed, self.dataset, self.tag or self.recipe) for seed in range(self.seeds)]
+
+
+def cpu_study() -> list[Item]:
+    """The study of issue 13, in its order: sections 1-5 on this CPU, section 6 measured for the GPU."""
+    from .hpo import ablation_variants
+
+    items = [Item("shao_cnn", 5), Item("shao_cnn", 5, "improved"),
+             Item("gecco", 5), Item("gecco_enhanced", 5), Item("gecco_complete", 3),
+             Item("spinalnet_small", 5), Item("baseline_cnn", 3),
+             Item("shao_cnn", 3, dataset="fashion_mnist"), Item("shao_cnn", 3, "improved", dataset="fashion_mnist")]
+    items += [Item("shao_cnn", 3, tag=v.tag, model_kwargs=v.model_kwargs, overrides=v.overrides, folder="ablation")
+              for v in ablation_variants()]
+    items += [Item("efficient_capsnet", 3, cpu=False), Item("vgg5", 3, cpu=False)]
+    return items
+
+
+def epoch_seconds(item: Item, *, compile: bool = True, model_kwargs: dict | None = None,
+                  steps: int = MEASURED_STEPS) -> float:
+    """Seconds one epoch of ``item`` takes here: ``steps`` training steps timed after a warm-up epoch, scaled
+    to the whole training split, plus one validation pass."""
+    config = item.config(device="cpu", compile=compile)
+    subset = max(min(steps * config.batch_size, MEASURED_IMAGES), config.batch_size)
+    config = dataclasses.replace(config, epochs=2, patience=None, train_subset=subset, schedule="none")
+    info = get_model_info(item.model)
+    data = load_data(item.dataset, device="cpu", normalize=normalization(info, item.dataset), train_subset=subset)
+    model = get_model(item.model, **{**item.model_kwargs, **(model_kwargs or {})})
+    second = fit(model, data, config, quiet=True).history[1]
+    return second["train_seconds"] * TRAIN_IMAGES / len(data.train) + second["seconds"] - second["train_seconds"]
+
+
+# the plain path of the two configurations that dominate the cost: eager PyTorch, GECCO through PyG's edges
+BEFORE = {"shao_cnn": {}, "gecco": {"dense": False}}
+
+
+def measure(items: list[Item], log=print) -> dict:
+    """Epoch times of every item (fast path), and the plain path of :data:`BEFORE`."""
+    times = {"after": {}, "before": {}}
+    for item in items:
+        key = _key(item)
+        if key in times["after"]:
+            continue
+        times["after"][key] = epoch_seconds(item)
+        if item.model in BEFORE and item.recipe is None and not item.tag and item.dataset == "mnist":
+            times["before"][key] = epoch_seconds(item, compile=False, model_kwargs=BEFORE[item.model])
+        if log:
+            before = times["before"].get(key)
+            log(f"{item.label}: {times['after'][key]:.1f} s an epoch" + (f" (plain: {before:.1f} s)" if before else ""))
+    return times
+
+
+def _key(item: Item) -> str:
+    return item.label.replace(", fashion_mnist", "")  # an epoch costs the same on either dataset
+
+
+def _finished(item: Item, results: Path) -> list[dict]:
+    runs = [results / item.folder / "runs" / f"{name}.json" for name in item.run_names()]
+    records = [json.loads(p.read_text()) for p in runs if p.exists()]
+    return [r for r in records if "test_accuracy" in r]
+
+
+def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
+    rows = []
+    for item in items:
+        seconds = times["after"].get(_key(item))
+        done = _finished(item, results)
+        epochs = (statistics.fmean(r["epochs_run"] for r in done) if done else item.config().epochs)
+        per_seed = None if seconds is None else seconds * epochs / 60
+        left = 0.0 if per_seed is None else per_seed * (item.seeds - len(done)) / 60
+        where = "CPU" if item.cpu and (per_seed is None or per_seed <= CPU_LIMIT_MINUTES) else "GPU (issue 18)"
+        rows.append({"configuration": item.label, "seeds": item.seeds, "done": len(done),
+                     "s/epoch": "-" if seconds is None else f"{seconds:.1f}",
+                     "epochs a run": f"{epochs:.1f}" + ("" if done else " (max)"),
+                     "min a seed": "-" if per_seed is None else f"{per_seed:.0f}",
+                     "hours left": f"{left:.2f}" if where == "CPU" else "-", "where": where})
+    return rows
+
+
+def write_plan(results: str | Path = "results", measure_now: bool = False, log=print) -> Path:
+    """(Re)write ``<results>/full/PLAN.md``; ``measure_now``: time the epochs first (minutes)."""
+    results = Path(results)
+    items = cpu_study()
+    times_path = results / "full" / "epoch_times.json"
+    if measure_now:
+        from .provenance import provenance
+        import torch
+
+        write_json({**measure(items, log), **provenance(torch.device("cpu"))}, times_path)
+    times = json.loads(times_path.read_text()) if times_path.exists() else {"after": {}, "before": {}}
+    rows = plan_rows(items, times, results)
+    cpu_rows = [r for r in rows if r["where"] == "CPU"]
+    left = sum(float(r["hours left"]) for r in cpu_rows)
+    before = [{"configuration": k, "plain s/epoch": f"{v:.1f}", "fast s/epoch": f"{times['after'][k]:.1f}",
+               "speed-up": f"{v / times['after'][k]:.1f}x"} for k, v in times["before"].items()]
+    text = ["# The CPU study's plan (issue 13)", "",
+            f"Epoch times measured by `python -m mnistlib plan --measure` on {times.get('device_name', '?')}, "
+            f"torch {times.get('torch', '?')}, commit `{times.get('commit', '?')[:12]}`, {times.get('date', '?')[:10]}; "
+            "the table is rewritten by `python -m mnistlib plan` as runs finish. Epochs a run: the finished "
+            "runs' mean, else the recipe's maximum (runs that stop early take fewer).", "",
+            f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
+            f"{left:.1f} CPU hours left.**", "",
+            "## Before and after the fast path", "",
+            markdown_table(before) if before else "*(not measured yet)*", "",
+            "## Runs", "", markdown_table(rows), ""]
+    path = results / "full" / "PLAN.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(text))
+    return path
