@@ -69,6 +69,18 @@ def cpu_study() -> list[Item]:
     return items
 
 
+def pending_reason(model: str, results: str | Path = "results") -> str:
+    """Why ``model`` has no finished run yet: the CPU study has not reached it, or it needs a GPU (with the
+    measured estimate of one seed where ``epoch_times.json`` holds one)."""
+    if any(item.model == model and item.cpu for item in cpu_study()):
+        return "the CPU study has not reached it yet"
+    times = Path(results) / "full" / "epoch_times.json"
+    seconds = json.loads(times.read_text())["after"].get(model) if times.exists() else None
+    estimate = "" if seconds is None else \
+        f", about {seconds * resolve_config(model, 'full').epochs / 60:.0f} min a seed on this CPU"
+    return f"needs a GPU (issue 18{estimate}): python -m mnistlib reproduce --models {model} --cuda-graph"
+
+
 def epoch_seconds(item: Item, *, compile: bool = True, model_kwargs: dict | None = None,
                   steps: int = MEASURED_STEPS) -> float:
     """Seconds one epoch of ``item`` takes here: ``steps`` training steps timed after a warm-up epoch, scaled

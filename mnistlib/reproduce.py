@@ -15,21 +15,21 @@ recipe (:mod:`mnistlib.stats`: the bootstrap interval of the accuracy difference
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .config import alternative_recipes
 from .data.locate import load_arrays
-from .models import get_model_info, list_models
+from .models import Claim, get_model_info, list_models
 from .evaluate import inference_throughput
 from .run import load_trained, run_name, train_run, write_json
-from .stats import bootstrap_accuracy, bootstrap_difference, decode_predictions, mcnemar
+from .stats import bootstrap_difference, decode_predictions, mcnemar, t_interval
 from .summary import markdown_table, mean_std, write_csv
 
 DEFAULT_SEEDS = 5
@@ -132,23 +132,6 @@ def _with_throughput(record: dict, path: Path, device) -> dict:
 
 # ----------------------------------------------------------------------------------------------- verdicts
 
-def range_verdict(reported: float | None, values: list[float], unit: str = "%",
-                  interval: tuple[float, float] | None = None) -> str:
-    """Whether a reported figure reproduced: inside the range of the seeds' values (or inside ``interval``,
-    the 95% bootstrap interval of their mean, for accuracies) counts as reproduced; otherwise the gap."""
-    if reported is None:
-        return "no figure reported"
-    mean = statistics.fmean(values)
-    low, high = interval if interval is not None else (math.inf, -math.inf)
-    shown = f"{mean:.2f}{unit}"
-    if min(values) <= reported <= max(values) or low <= reported <= high:
-        return f"reproduced ({shown})"
-    gap = f"{abs(reported - mean):.2f}" + (" points" if unit == "%" else "")
-    if reported > mean:
-        return f"not reproduced: measured {shown}, {gap} below the claim"
-    return f"exceeded: measured {shown}, {gap} above the claim"
-
-
 # Only these profiles train with the sources' own recipes: a verdict on a claim needs one of them.
 TESTING_PROFILES = ("full", "source")
 
@@ -158,9 +141,10 @@ def untested(profile: str) -> str | None:
     return None if profile in TESTING_PROFILES else f"not tested: the {profile} profile is not the source's recipe"
 
 
-def accuracy_verdict(reported: float | None, accuracies: list[float], interval: tuple[float, float]) -> str:
-    """:func:`range_verdict` for a test accuracy in percent, with its bootstrap interval."""
-    return range_verdict(reported, accuracies, "%", interval)
+def headline(model: str) -> Claim | None:
+    """The source's headline figure for ``model``: its first average test-accuracy claim."""
+    return next((c for c in get_model_info(model).claims
+                 if c.quantity == "test accuracy %" and c.statistic == "average"), None)
 
 
 def params_verdict(reported: int | None, counted: int) -> str:
@@ -192,20 +176,20 @@ def summarise_study(records: list[dict], labels: dict[str, np.ndarray], profile:
     rows = []
     for (dataset, config), runs in groups.items():
         runs = sorted(runs, key=lambda r: r["seed"])
-        correct = _correctness(runs, labels[dataset])
         accs = [100 * r["test_accuracy"] for r in runs]
         mean, std = mean_std(accs)
-        _, low, high = (100 * v for v in bootstrap_accuracy(correct))
+        interval = t_interval(accs)
         info = get_model_info(config.model)
         # the sources report MNIST figures, and the course's own recipes have no reported figure
-        reported = info.reported_accuracy if dataset == "mnist" and config.recipe is None else None
+        claim = headline(config.model) if dataset == "mnist" and config.recipe is None else None
         row = {
             "dataset": dataset, "model": config.label, "seeds": len(runs),
-            "reported test %": "-" if reported is None else f"{reported:.2f}",
-            "measured test %": f"{mean:.2f} ± {std:.2f}", "min–max %": f"{min(accs):.2f}–{max(accs):.2f}",
-            "95% CI %": f"{low:.2f}–{high:.2f}",
-            "accuracy verdict": (reported is not None and untested(profile)) or accuracy_verdict(reported, accs,
-                                                                                                 (low, high)),
+            "reported test %": "-" if claim is None else f"{claim.value:.2f}",
+            "measured test %": f"{mean:.2f} ± {std:.2f}" if len(runs) > 1 else f"{mean:.2f} (one seed)",
+            "min–max %": f"{min(accs):.2f}–{max(accs):.2f}",
+            "95% t-interval %": "-" if interval is None else f"{interval[1]:.2f}–{interval[2]:.2f}",
+            "accuracy verdict": "no figure reported" if claim is None else
+                                (untested(profile) or claim_verdict(claim, accs)),
             "reported params": "-" if info.reported_params is None else f"{info.reported_params:,}",
             "params": f"{runs[0]['params']:,}",
             "params verdict": params_verdict(info.reported_params, runs[0]["params"]),
@@ -243,18 +227,54 @@ def _versus_reference(reference: list[dict] | None, runs: list[dict], labels: np
 
 # ------------------------------------------------------------------------------------------------- claims
 
-def _training_accuracies(runs: list[dict]) -> list[float]:
-    return [100 * r["history"][r["best_epoch"] - 1]["train_accuracy"] for r in runs]
+def _per_class(digit: int):
+    return lambda runs: [100 * r["test_per_class_accuracy"][digit] for r in runs]
 
 
-def _best_epochs(runs: list[dict]) -> list[float]:
-    return [float(r["best_epoch"]) for r in runs]
+# How this study measures each quantity a source reports (``Claim.quantity``): the per-seed values. The gain
+# from Shao et al.'s learning-rate decay is measured by the ablation (``python -m mnistlib ablate``, chapter 4).
+CLAIM_MEASURES: dict[str, Callable[[list[dict]], list[float]]] = {
+    "test accuracy %": lambda runs: [100 * r["test_accuracy"] for r in runs],
+    "best test accuracy %": lambda runs: [100 * r["test_accuracy"] for r in runs],
+    "validation accuracy %": lambda runs: [100 * r["val_accuracy"] for r in runs],
+    "training accuracy %": lambda runs: [100 * r["history"][r["best_epoch"] - 1]["train_accuracy"] for r in runs],
+    "best validation epoch": lambda runs: [float(r["best_epoch"]) for r in runs],
+    "test loss": lambda runs: [r["test_loss"] for r in runs],
+    **{f"test accuracy of digit {d} %": _per_class(d) for d in range(10)},
+}
+MEASURED_ELSEWHERE = {"gain from learning-rate decay (points)": "measured by the ablation (chapter 4)"}
 
 
-# How this study measures the named claims of a source (``ModelInfo.claims``): per-seed values and their
-# unit. Other claims are measured elsewhere (the learning-rate decay gain by ``python -m mnistlib ablate``,
-# chapter 4) and say so.
-CLAIM_MEASURES = {"training accuracy %": (_training_accuracies, "%"), "best validation epoch": (_best_epochs, "")}
+def claim_verdict(claim: Claim, values: list[float]) -> str:
+    """Whether ``claim`` reproduced in the per-seed ``values``: an average (or single figure) against the 95%
+    t-interval of their mean, a best figure against the best seed, an epoch against the seeds' range. The
+    claim counts as its interval ``value ± resolution`` (a whole percent covers half a point each side).
+    One seed gives no verdict."""
+    unit = " points" if claim.quantity.endswith("%") else ""
+    low_claim, high_claim = claim.value - claim.resolution, claim.value + claim.resolution
+    if claim.statistic == "each":
+        low, high, shown = min(values), max(values), f"{min(values):g}–{max(values):g}"
+    elif len(values) < 2:
+        return f"one seed ({values[0]:.4g}): no verdict"
+    elif claim.statistic == "best":
+        low = high = max(values)
+        shown = f"best seed {high:.2f}"
+    else:
+        mean, low, high = t_interval(values)
+        shown = f"{mean:.4g} (95% CI {low:.4g}–{high:.4g})"
+    if high >= low_claim and (low <= high_claim or claim.statistic == "best"):  # a best seed above a best: met
+        return f"reproduced: {shown}"
+    gap = low_claim - high if high < low_claim else low - high_claim
+    return f"{'not reproduced' if high < low_claim else 'exceeded'}: {shown}, {gap:.2g}{unit} " \
+           f"{'short of' if high < low_claim else 'beyond'} the claim"
+
+
+def _measured(claim: Claim, values: list[float]) -> str:
+    if claim.statistic == "each":
+        return " / ".join(f"{v:g}" for v in values)
+    mean, std = mean_std(values)
+    digits = 4 if claim.quantity == "test loss" else 2
+    return f"{mean:.{digits}f} ± {std:.{digits}f} (n={len(values)})" if len(values) > 1 else f"{mean:.{digits}f} (n=1)"
 
 
 @lru_cache(maxsize=None)
@@ -263,41 +283,44 @@ def test_labels(dataset: str) -> np.ndarray:
     return load_arrays(dataset)["test_labels"]
 
 
-def claim_rows(records: list[dict], labels: dict[str, np.ndarray] | None = None) -> list[dict]:
-    """Every figure the sources report (accuracy, parameters, other claims), what the study measured, and
-    whether it reproduced. ``labels``: MNIST's test labels under ``"mnist"`` (default: read from disk)."""
+def claim_rows(records: list[dict], labels: dict[str, np.ndarray] | None = None,
+               pending: dict[str, str] | None = None) -> list[dict]:
+    """Every figure the sources report (their claims and parameter counts), what the study measured, and the
+    verdict, one row each. ``pending``: models without runs and why (``"needs a GPU, about 40 min a
+    seed"``), given a row per claim that says so. ``labels`` is accepted for symmetry with the summary."""
     by_model: dict[str, list[dict]] = defaultdict(list)
     for r in records:
         if r["data"]["dataset"] == "mnist" and r.get("recipe") is None:
             by_model[r["model"]].append(r)
-    mnist_labels = (labels or {}).get("mnist")
     rows = []
-    for model, runs in by_model.items():
-        info = get_model_info(model)
-        accs = [100 * r["test_accuracy"] for r in runs]
-        mean, std = mean_std(accs)
-        if info.reported_accuracy is not None:
-            correct = _correctness(runs, mnist_labels if mnist_labels is not None else test_labels("mnist"))
-            _, low, high = (100 * v for v in bootstrap_accuracy(correct))
-            rows.append({"model": model, "claim": "test accuracy %", "reported": f"{info.reported_accuracy:.2f}",
-                         "measured": f"{mean:.2f} ± {std:.2f} ({len(runs)} seeds)",
-                         "verdict": untested(runs[0]["profile"])
-                                    or accuracy_verdict(info.reported_accuracy, accs, (low, high))})
+    for model in list(by_model) + [m for m in (pending or {}) if m not in by_model]:
+        info, runs = get_model_info(model), sorted(by_model.get(model, []), key=lambda r: r["seed"])
+        for claim in info.claims:
+            row = {"model": model, "claim": claim.quantity, "reported": f"{claim.value:g}", "where": claim.where, "note": claim.note}
+            if not runs:
+                row.update(measured="-", verdict=f"pending: {pending[model]}")
+            elif claim.quantity in MEASURED_ELSEWHERE:
+                row.update(measured="-", verdict=MEASURED_ELSEWHERE[claim.quantity])
+            else:
+                values = CLAIM_MEASURES[claim.quantity](runs)
+                row.update(measured=_measured(claim, values),
+                           verdict=untested(runs[0]["profile"]) or claim_verdict(claim, values))
+            rows.append(row)
         if info.reported_params is not None:
+            counted = runs[0]["params"] if runs else info.count_params()
             rows.append({"model": model, "claim": "parameters", "reported": f"{info.reported_params:,}",
-                         "measured": f"{runs[0]['params']:,}",
-                         "verdict": params_verdict(info.reported_params, runs[0]["params"])})
-        for claim, value in info.claims.items():
-            if claim not in CLAIM_MEASURES:
-                rows.append({"model": model, "claim": claim, "reported": str(value), "measured": "-",
-                             "verdict": "not measured by this study (chapter 4 measures it)"})
-                continue
-            measure, unit = CLAIM_MEASURES[claim]
-            values = measure(runs)
-            rows.append({"model": model, "claim": claim, "reported": str(value),
-                         "measured": " / ".join(f"{v:.2f}" if unit else f"{v:g}" for v in values),
-                         "verdict": untested(runs[0]["profile"]) or range_verdict(float(value), values, unit)})
+                         "where": "INT305 report, Table II" if "INT305" in info.source else info.source,
+                         "note": "", "measured": f"{counted:,}",
+                         "verdict": params_verdict(info.reported_params, counted)})
     return rows
+
+
+def pending_models(records: list[dict]) -> dict[str, str]:
+    """Every model with claims but no MNIST run of its source's recipe in ``records``, and why."""
+    from .plan import pending_reason
+
+    done = {r["model"] for r in records if r["data"]["dataset"] == "mnist" and r.get("recipe") is None}
+    return {m: pending_reason(m) for m in list_models() if get_model_info(m).claims and m not in done}
 
 
 def write_study(records: list[dict], out: Path, profile: str, labels: dict[str, np.ndarray]) -> Path:
@@ -305,14 +328,15 @@ def write_study(records: list[dict], out: Path, profile: str, labels: dict[str, 
     rows = summarise_study(records, labels, profile)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out / "summary.csv")
-    claims = claim_rows(records, labels)
-    short = ["dataset", "model", "seeds", "reported test %", "measured test %", "min–max %", "95% CI %",
+    claims = claim_rows(records, labels, pending_models(records))
+    short = ["dataset", "model", "seeds", "reported test %", "measured test %", "min–max %", "95% t-interval %",
              "accuracy verdict", "reported params", "params", "params verdict", "epochs to best", "s/epoch",
              "inference img/s", "Δ vs shao_cnn (points, 95% CI)", "McNemar vs shao_cnn (seed 0)"]
     provenance = sorted({(r["device_name"], r["torch"], r["commit"][:12]) for r in records})
     text = [f"# The full study, profile `{profile}`", "",
             "Measured by `python -m mnistlib reproduce`; selection on the 5,000-image validation split, one test "
-            "evaluation per run. 95% CI: bootstrap over the test images of the mean over seeds. Δ and McNemar "
+            "evaluation per run. Mean ± sample std over seeds; the 95% t-interval is of that mean (none from one seed, "
+            "and no verdict either). Δ (with its paired-bootstrap interval over the test images) and McNemar "
             "compare each configuration with `shao_cnn` under the paper's recipe on the same test images.", "",
             markdown_table(rows, short), "", "## The sources' figures", "",
             markdown_table(claims) if claims else "*(no run of a source's recipe on MNIST)*", "",

@@ -95,3 +95,23 @@ def bootstrap_accuracy(correct, **kwargs) -> tuple[float, float, float]:
     """``(accuracy, low, high)`` of the mean accuracy over seeds, by the bootstrap over test images."""
     seeds = _as_seeds(correct)
     return bootstrap_difference(seeds, np.zeros_like(seeds[0]), **kwargs)
+
+
+# Two-sided 95% quantiles of Student's t, by degrees of freedom (beyond 30: the normal's 1.96 is within 4%).
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+         11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
+         20: 2.086, 25: 2.060, 30: 2.042}
+
+
+def t_interval(values) -> tuple[float, float, float] | None:
+    """``(mean, low, high)``: the 95% t-interval of the mean of ``values`` (one per seed), or ``None`` for fewer
+    than two values (one seed gives a figure, not an interval)."""
+    values = np.asarray(list(values), dtype=np.float64)
+    n = values.size
+    if n < 2:
+        return None
+    df = n - 1
+    t = T_975[max(k for k in T_975 if k <= df)] if df <= 30 else 1.96  # a missing df: the next lower one's
+    half = t * values.std(ddof=1) / math.sqrt(n)
+    mean = float(values.mean())
+    return mean, mean - half, mean + half

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from mnistlib.cli import main
-from mnistlib.reproduce import (Configuration, accuracy_verdict, claim_rows, params_verdict, plan, reproduce,
-                                study, summarise_study)
+from mnistlib.models import Claim
+from mnistlib.reproduce import (Configuration, claim_rows, claim_verdict, params_verdict, plan, reproduce, study,
+                                summarise_study)
 from mnistlib.stats import (bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions,
-                            mcnemar)
+                            mcnemar, t_interval)
 
 
 def test_predictions_round_trip_and_reject_other_classes():
@@ -48,13 +49,28 @@ def test_bootstrap_interval_is_paired_and_covers_the_difference():
     assert low < acc < high and high - low < 0.01
 
 
+def test_t_interval_against_hand_values():
+    assert t_interval([99.0]) is None
+    mean, low, high = t_interval([99.0, 99.2, 99.4])  # s = 0.2, t(2) = 4.303, half-width 4.303 * 0.2 / sqrt 3
+    assert (mean, high - mean) == pytest.approx((99.2, 4.303 * 0.2 / 3 ** 0.5))
+    assert low == pytest.approx(2 * mean - high)
+
+
 def test_verdicts():
-    assert accuracy_verdict(None, [99.0], (98.9, 99.1)) == "no figure reported"
-    assert accuracy_verdict(99.1, [99.0, 99.2], (99.0, 99.2)).startswith("reproduced")
-    assert accuracy_verdict(99.4, [99.0, 99.1], (98.9, 99.2)) == \
-        "not reproduced: measured 99.05%, 0.35 points below the claim"
-    assert accuracy_verdict(97.45, [99.5, 99.6], (99.4, 99.7)).startswith("exceeded: measured 99.55%, 2.10")
-    assert accuracy_verdict(99.45, [99.3, 99.4], (99.3, 99.5)).startswith("reproduced")  # inside the interval
+    average = Claim("test accuracy %", 99.40, "somewhere")
+    assert claim_verdict(average, [99.0]) == "one seed (99): no verdict"
+    assert claim_verdict(average, [99.3, 99.5]).startswith("reproduced: 99.4 (95% CI")
+    assert claim_verdict(average, [99.00, 99.02, 99.04]) == \
+        "not reproduced: 99.02 (95% CI 98.97–99.07), 0.33 points short of the claim"
+    assert claim_verdict(Claim("test accuracy %", 97.45, "x"), [99.5, 99.6, 99.55]).startswith("exceeded: 99.55")
+    best = Claim("best test accuracy %", 99.10, "x", statistic="best")
+    assert claim_verdict(best, [99.0, 99.2]) == "reproduced: best seed 99.20"
+    assert claim_verdict(best, [98.9, 99.0]).startswith("not reproduced: best seed 99.00, 0.1 points short")
+    whole = Claim("test accuracy of digit 6 %", 97, "x", resolution=0.5)
+    assert claim_verdict(whole, [97.4, 97.45, 97.5]).startswith("reproduced")  # "97%" covers 96.5 to 97.5
+    epoch = Claim("best validation epoch", 8, "x", statistic="each")
+    assert claim_verdict(epoch, [6.0, 9.0]) == "reproduced: 6–9"
+    assert claim_verdict(epoch, [3.0]).startswith("not reproduced: 3–3, 5 short")
     assert params_verdict(None, 10) == "not reported"
     assert params_verdict(100, 100) == "matches exactly"
     assert params_verdict(161_000, 161_824) == "close: +824 (+0.51%)"
@@ -78,6 +94,7 @@ def _record(model, seed, predictions, labels, recipe=None, dataset="mnist"):
     return {"model": model, "recipe": recipe, "seed": seed, "data": {"dataset": dataset}, "profile": "full",
             "test_accuracy": accuracy, "test_predictions": encode_predictions(predictions), "params": 354_138,
             "best_epoch": 3, "seconds_per_epoch": 1.0, "history": [{"train_accuracy": 0.99}] * 3,
+            "val_accuracy": 0.99, "test_loss": 0.03, "test_per_class_accuracy": [accuracy] * 10,
             "device_name": "NVIDIA H100", "torch": "2.11", "commit": "abc", "date": "2026-11-23"}
 
 
@@ -92,15 +109,22 @@ def test_summary_compares_with_the_paper_cnn_on_the_same_images():
     assert rows["shao_cnn"]["Δ vs shao_cnn (points, 95% CI)"] == "-"
     assert rows["baseline_cnn"]["Δ vs shao_cnn (points, 95% CI)"].startswith("+1.00 (")
     assert rows["baseline_cnn"]["McNemar vs shao_cnn (seed 0)"].startswith("b=15, c=0, p=")
-    assert rows["shao_cnn"]["accuracy verdict"].startswith("not reproduced: measured 98.50%")
-    claims = {(r["model"], r["claim"]): r for r in claim_rows(records, {"mnist": labels})}
-    assert claims[("shao_cnn", "training accuracy %")]["measured"] == "99.00 / 99.00"
+    # two seeds 1 point apart: t(1) = 12.7 makes the interval wide enough to hold the claim
+    assert rows["shao_cnn"]["accuracy verdict"] == "reproduced: 98.5 (95% CI 92.15–104.9)"
+    assert rows["shao_cnn"]["95% t-interval %"] == "92.15–104.85"
+    claims = {(r["model"], r["claim"]): r for r in claim_rows(records, {"mnist": labels}, {"gecco": "needs a GPU"})}
+    assert claims[("shao_cnn", "training accuracy %")]["measured"] == "99.00 ± 0.00 (n=2)"
     assert claims[("shao_cnn", "training accuracy %")]["verdict"] == \
-        "not reproduced: measured 99.00%, 0.82 points below the claim"
-    assert claims[("shao_cnn", "best validation epoch")]["verdict"] == "not reproduced: measured 3.00, 5.00 below the claim"
-    assert claims[("shao_cnn", "test accuracy %")]["verdict"].startswith("not reproduced: measured 98.50%")
+        "not reproduced: 99 (95% CI 99–99), 0.82 points short of the claim"
+    assert claims[("shao_cnn", "best validation epoch")]["verdict"] == "not reproduced: 3–3, 5 short of the claim"
+    assert claims[("shao_cnn", "test accuracy %")]["verdict"] == rows["shao_cnn"]["accuracy verdict"]
+    assert claims[("shao_cnn", "test loss")]["measured"] == "0.0300 ± 0.0000 (n=2)"
+    assert claims[("shao_cnn", "gain from learning-rate decay (points)")]["verdict"].startswith("measured by the ablation")
     assert claims[("baseline_cnn", "parameters")]["reported"] == "149,418"
     assert claims[("baseline_cnn", "test accuracy %")]["verdict"].startswith("exceeded")
+    assert claims[("baseline_cnn", "best test accuracy %")]["where"] == "INT305 report, Table II (best)"
+    assert claims[("gecco", "test accuracy %")]["verdict"] == "pending: needs a GPU"
+    assert claims[("gecco", "parameters")]["measured"] == "67,338"
 
 
 def test_smoke_study_writes_runs_summary_and_resumes(tmp_path, capsys):

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .keras_defaults import batch_norm, glorot_uniform_, he_normal_
-from .registry import register_model
+from .registry import Claim, register_model
 
 SOURCE = "Mazzia et al. 2021, Efficient-CapsNet (EscVM/Efficient-CapsNet); INT305 report section VI"
 
@@ -144,7 +144,10 @@ NOTES = ("full is 30 epochs (source: 150, kept as the 'source' profile); quick t
 
 @register_model("efficient_capsnet", source=SOURCE, reported_accuracy=99.45, reported_params=161_000,
                 batch_dependent=False, normalize=(0.0, 256 / 255), recipes=RECIPE,
-                notes="Report: 99.45% average, 99.55% best, '161,000' parameters. Without the decoder. " + NOTES)
+                notes="Report: 99.45% average, 99.55% best, '161,000' parameters. Without the decoder. " + NOTES,
+                claims=(Claim("test accuracy %", 99.45, "INT305 report, Table II (average)"),
+                        Claim("best test accuracy %", 99.55, "INT305 report, Table II (best)", statistic="best"),
+                        Claim("validation accuracy %", 99.34, "INT305 report, section VI ('99.34% at epoch 45')")))
 def efficient_capsnet(**kwargs) -> nn.Module:
     """Efficient-CapsNet: conv stack, depthwise primary capsules, self-attention routing; margin loss."""
     return EfficientCapsNet(decoder=False, **kwargs)

@@ -38,7 +38,7 @@ with warnings.catch_warnings():  # torch_geometric's import warns about torch.ji
     warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated")
     from torch_geometric.nn import ResGatedGraphConv
 
-from .registry import register_model
+from .registry import Claim, register_model
 
 SOURCE = "Fein-Ashley et al. 2024 (ICIP), code GECCOProject/GECCO; INT305 report section V"
 REPORT_RECIPE = dict(epochs=50, batch_size=64, optimizer="adam", lr=1e-3, schedule="none", patience=None)
@@ -162,7 +162,12 @@ NOTES = ("Report Table I lists lr 0.1; the code uses Adam at 1e-3 (as here). The
 
 
 @register_model("gecco", source=SOURCE, reported_accuracy=99.32, reported_params=50_800, batch_dependent=True,
-                normalize=(0.5, 0.5), recipes={"full": REPORT_RECIPE, "quick": dict(epochs=3)}, notes=NOTES)
+                normalize=(0.5, 0.5), recipes={"full": REPORT_RECIPE, "quick": dict(epochs=3)}, notes=NOTES,
+                claims=(Claim("test accuracy %", 99.32, "INT305 report, Table II (average)"),
+                        Claim("best test accuracy %", 99.10, "INT305 report, Table II (best)", statistic="best",
+                              note="the table's best (99.10) is below its own average (99.32): it contradicts itself"),
+                        Claim("training accuracy %", 99.02, "INT305 report, section V ('plateauing at approximately "
+                              "99.02% after epoch 37')")))
 def gecco(features: int = 64, **kwargs) -> nn.Module:
     """GECCO as published: one gated graph convolution over the batch's (self-loop) graph, batch attention."""
     return GECCO(features, graph="published", **kwargs)
@@ -178,7 +183,11 @@ def gecco_complete(features: int = 64, dense: bool = True, **kwargs) -> nn.Modul
 
 @register_model("gecco_enhanced", source="INT305 report, section V and Listings 1-2 (built on GECCO's code)",
                 reported_accuracy=99.54, reported_params=49_900, batch_dependent=True, normalize=(0.5, 0.5),
-                recipes={"full": dict(REPORT_RECIPE, weight_decay=1e-4), "quick": dict(epochs=3)}, notes=NOTES)
+                recipes={"full": dict(REPORT_RECIPE, weight_decay=1e-4), "quick": dict(epochs=3)}, notes=NOTES,
+                claims=(Claim("test accuracy %", 99.54, "INT305 report, Table II (average)"),
+                        Claim("best test accuracy %", 99.59, "INT305 report, Table II (best)", statistic="best"),
+                        Claim("test accuracy %", 99.42, "INT305 report, section V text ('a test accuracy of 99.42%')",
+                              note="the text's figure differs from Table II's average (99.54)")))
 def gecco_enhanced(features: int = 64, **kwargs) -> nn.Module:
     """Enhanced GECCO: extra dropout, softmax feature attention, L2 weight decay 1e-4 (INT305 report).
 

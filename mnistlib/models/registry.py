@@ -14,6 +14,33 @@ from typing import Any, Callable
 from torch import nn
 
 
+STATISTICS = ("average", "best", "each")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One figure a source reports about a model, with where it is written.
+
+    ``quantity``: what it measures (``test accuracy %``, ``best validation epoch``, ...: the keys of
+    :data:`mnistlib.reproduce.CLAIM_MEASURES`). ``statistic``: ``average`` (an average over runs, or a single
+    run's figure: judged against the 95% t-interval of the mean over seeds), ``best`` (the best of several
+    runs: judged against the best seed) or ``each`` (what every run shows, an epoch: judged against the
+    range of the seeds). ``resolution``: how coarsely the source writes it (0.5 for a whole percent).
+    ``note``: what else a reader must know, such as where the source contradicts itself.
+    """
+
+    quantity: str
+    value: float
+    where: str
+    statistic: str = "average"
+    resolution: float = 0.0
+    note: str = ""
+
+    def __post_init__(self):
+        if self.statistic not in STATISTICS:
+            raise ValueError(f"statistic must be one of {', '.join(STATISTICS)} (got {self.statistic!r})")
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the course knows about one model.
@@ -22,7 +49,8 @@ class ModelInfo:
     gives none). ``batch_dependent`` is True when a prediction depends on the other images of its batch.
     ``normalize`` is the ``(mean, std)`` applied to pixels in [0, 1], as the source does. ``recipes`` maps a
     profile (``smoke``, ``quick``, ``full``) to training-config overrides; ``full`` is the source's recipe.
-    ``claims``: the source's other reported figures, by name (for the book to set beside measurements).
+    ``claims``: every figure the source reports (:class:`Claim`), the headline accuracy included, for the
+    study to judge and the book to set beside the measurements.
     """
 
     name: str
@@ -34,7 +62,7 @@ class ModelInfo:
     normalize: tuple[float, float]
     recipes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: str = ""
-    claims: dict[str, Any] = field(default_factory=dict)
+    claims: tuple[Claim, ...] = ()
 
     @property
     def summary(self) -> str:

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .registry import register_model
+from .registry import Claim, register_model
 
 SOURCE = "Kabir et al. 2020, SpinalNet (dipuk0506/SpinalNet); INT305 report section VI"
 
@@ -125,7 +125,11 @@ def vgg5(**kwargs) -> nn.Module:
 @register_model("spinalnet", source=SOURCE, reported_accuracy=99.65, reported_params=3_646_000,
                 batch_dependent=False, normalize=(0.1307, 0.3081), recipes=VGG_RECIPE,
                 notes="Report: 99.65% average, 99.72% best, '3,646,000' parameters (the VGG head's count). "
-                      + VGG_NOTE)
+                      + VGG_NOTE,
+                claims=(Claim("test accuracy %", 99.65, "INT305 report, Table II (average)"),
+                        Claim("best test accuracy %", 99.72, "INT305 report, Table II (best)", statistic="best"),
+                        Claim("validation accuracy %", 99.39, "INT305 report, section VI ('99.39% after 12 epochs')",
+                              note="below the same report's Table II average (99.65)")))
 def spinalnet(**kwargs) -> nn.Module:
     """SpinalNet-VGG: the VGG-5 trunk with a spinal head of four 128-wide layers (3,629,770 parameters)."""
     return nn.Sequential(VGGTrunk(), SpinalHead(half=128, width=128, layers=4, dropout=0.5, batch_norm=True))
