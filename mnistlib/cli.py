@@ -134,7 +134,7 @@ def cmd_reproduce(args) -> None:
     limits = None if args.resnet_seeds is None else {"resnet": args.resnet_seeds}
     reproduce(args.out, models=args.models, seeds=args.seeds, datasets=args.datasets, profile=args.profile,
               device=args.device, data_root=args.data, seed_limits=limits, cuda_graph=args.cuda_graph,
-              compile=args.compile, quiet=args.quiet)
+              compile=args.compile, quiet=args.quiet, train=not args.summary_only)
     print(f"summary written to {Path(args.out) / 'summary.md'}")
 
 
@@ -301,6 +301,8 @@ def build_parser() -> Parser:
                      help="replay each step from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager "
                           "computation up to rounding, faster)")
     rep.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    rep.add_argument("--summary-only", action="store_true",
+                     help="train nothing: rewrite the summary from the runs finished so far")
     rep.set_defaults(func=cmd_reproduce)
 
     ben = sub.add_parser("bench", help="time pytorch/examples' DataLoader pipeline against the course's eager "

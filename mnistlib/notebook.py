@@ -56,11 +56,11 @@ def show_source(obj) -> None:
     md("```python\n" + inspect.getsource(obj).rstrip() + "\n```")
 
 
-def table(rows: list[dict]) -> None:
-    """Display rows of dicts as a Markdown table."""
+def table(rows: list[dict], columns: list[str] | None = None) -> None:
+    """Display rows of dicts as a Markdown table (``columns``: a subset, in order; default all)."""
     if not rows:
         md("*(nothing to show)*")
         return
     from .summary import markdown_table
 
-    md(markdown_table(rows))
+    md(markdown_table(rows, columns))

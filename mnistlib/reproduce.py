@@ -28,6 +28,7 @@ from .config import alternative_recipes
 from .data.locate import load_arrays
 from .models import Claim, get_model_info, list_models
 from .evaluate import inference_throughput
+from . import checkpoint as ckpt
 from .run import load_trained, run_name, train_run, write_json
 from .stats import bootstrap_difference, decode_predictions, mcnemar, t_interval
 from .summary import markdown_table, mean_std, write_csv
@@ -82,7 +83,7 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
               seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, compile: bool = False,
               runs: str | Path | None = None,
-              quiet: bool = False, log=print) -> list[dict]:
+              quiet: bool = False, log=print, train: bool = True) -> list[dict]:
     """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
     (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
 
@@ -90,12 +91,13 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     and trained again otherwise (a recipe that changed since). ``cuda_graph``: replay each training step
     from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager computation up to rounding,
     without its launch overhead; see :mod:`mnistlib.graphs`). ``compile``: train through ``torch.compile``
-    (the CPU's fast path; the same computation up to rounding). ``runs``: the folder of the run files
+    (the CPU's fast path; the same computation up to rounding). ``train=False``: only rewrite the summary
+    from the runs finished so far (what a study running elsewhere has written). ``runs``: the folder of the run files
     (default ``<out>/runs``); the book shares one with its other chapters so that no run is trained twice.
     """
     out = Path(out)
     runs_dir = Path(runs) if runs is not None else out / "runs"
-    todo = plan(study(models), seeds, datasets or ["mnist"], seed_limits)
+    todo = plan(study(models), seeds, datasets or ["mnist"], seed_limits) if train else []
     records = []
     for i, (dataset, config, seed) in enumerate(todo, 1):
         name = run_name(config.model, profile, seed, dataset, config.recipe)
@@ -105,10 +107,34 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
                            measure_throughput=True, cuda_graph=cuda_graph or None, compile=compile or None)
         records.append(_with_throughput(record, runs_dir / f"{name}.json", device))
     finished = [r for r in read_runs(runs_dir) if is_study_run(r, profile)]
+    if not finished:
+        return records
+    for record in finished:
+        export_weights(record, runs_dir)
     labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
               for d in {r["data"]["dataset"] for r in finished}}
     write_study(finished, out, profile, labels)
     return records
+
+
+WEIGHTS_LIMIT = 2 * 1024 * 1024  # bytes: weights small enough to commit beside the records
+
+
+def weights_path(runs_dir: Path, record: dict) -> Path:
+    """Where the weights-only state dict of a run of the study lives (``<run>.weights.pt``)."""
+    return runs_dir / f"{Path(record['checkpoint']).stem}.weights.pt"
+
+
+def export_weights(record: dict, runs_dir: Path) -> Path | None:
+    """Seed 0 of each configuration keeps its best weights (a state dict of tensors, under 2 MB) beside its
+    record, for the book's chapters to load instead of retraining; larger models and other seeds do not."""
+    path, checkpoint = weights_path(runs_dir, record), runs_dir / Path(record["checkpoint"]).name
+    if record["seed"] != 0 or path.exists() or not checkpoint.exists():
+        return None
+    state = ckpt.load(checkpoint)["model_state"]
+    if sum(t.numel() * t.element_size() for t in state.values()) > WEIGHTS_LIMIT:
+        return None
+    return ckpt.save_atomic(state, path)
 
 
 def is_study_run(record: dict, profile: str) -> bool:

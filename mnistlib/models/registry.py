@@ -68,6 +68,14 @@ class ModelInfo:
     def summary(self) -> str:
         return (self.builder.__doc__ or "").strip().splitlines()[0] if self.builder.__doc__ else ""
 
+    def claim(self, quantity: str) -> Claim:
+        """The source's (first) claim about ``quantity``; ``KeyError`` naming the quantities it has."""
+        found = next((c for c in self.claims if c.quantity == quantity), None)
+        if found is None:
+            raise KeyError(f"{self.name} has no claim {quantity!r} (it has: "
+                           f"{', '.join(c.quantity for c in self.claims) or 'none'})")
+        return found
+
     def count_params(self, **kwargs) -> int:
         """Trainable parameters of a freshly built model (with ``kwargs`` passed to the builder)."""
         return count_params(self.builder(**kwargs))
