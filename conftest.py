@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from mnistlib.book import absolute_data_paths
+from mnistlib.course.book import absolute_data_paths
 
 os.environ.setdefault("MNIST_COURSE_PROFILE", "smoke")
 os.environ.setdefault("MNIST_COURSE_RUNS", str(Path(tempfile.mkdtemp(prefix="mnist-course-runs-"))))

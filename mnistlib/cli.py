@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .config import PROFILES
+from .training.config import PROFILES
 from .data import AUGMENTATIONS, DataError
 from .models import get_model_info, list_models
 
@@ -67,11 +67,11 @@ def _train_overrides(args) -> dict:
 
 
 def cmd_train(args) -> None:
-    from .run import train_run
+    from .study.run import train_run
 
     get_model_info(args.model)
     if args.distributed:
-        from .distributed import init_from_environment
+        from .training.distributed import init_from_environment
 
         args.device = init_from_environment(args.device)
     train_run(args.model, args.profile, recipe=args.recipe, out=args.out, resume=args.resume, overwrite=args.overwrite,
@@ -79,7 +79,7 @@ def cmd_train(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .run import evaluate_checkpoint
+    from .study.run import evaluate_checkpoint
 
     meta, result = evaluate_checkpoint(args.checkpoint, data_root=args.data, device=args.device,
                                        batch_size=args.batch_size)
@@ -91,8 +91,8 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_audit(args) -> None:
-    from .evaluate import batch_dependence_audit
-    from .run import load_trained
+    from .training.evaluate import batch_dependence_audit
+    from .study.run import load_trained
 
     meta, model, data, _ = load_trained(args.checkpoint, data_root=args.data, device=args.device)
     if meta["model"] != args.model:
@@ -110,8 +110,8 @@ def cmd_audit(args) -> None:
 
 
 def cmd_compare(args) -> None:
-    from .run import train_run
-    from .summary import summarise, write_summary
+    from .study.run import train_run
+    from .study.report import summarise, write_summary
 
     names = args.models or list_models()
     for name in names:
@@ -129,7 +129,7 @@ def cmd_compare(args) -> None:
 
 
 def cmd_reproduce(args) -> None:
-    from .reproduce import reproduce
+    from .study.reproduce import reproduce
 
     limits = None if args.resnet_seeds is None else {"resnet": args.resnet_seeds}
     reproduce(args.out, models=args.models, seeds=args.seeds, datasets=args.datasets, profile=args.profile,
@@ -139,7 +139,7 @@ def cmd_reproduce(args) -> None:
 
 
 def cmd_bench(args) -> None:
-    from .bench import bench, findings, table_rows, write_bench
+    from .study.bench import bench, findings, table_rows, write_bench
 
     result = bench(args.models, device=args.device, subset=args.subset, epochs=args.epochs,
                    batch_size=args.batch_size, workers=tuple(args.workers), improved=args.improved)
@@ -152,7 +152,7 @@ def cmd_bench(args) -> None:
 
 
 def cmd_tune(args) -> None:
-    from .hpo import tune
+    from .study.hyperparameters import tune
 
     study = tune(args.profile, args.trials, storage=args.storage, study_name=args.study, out=args.out,
                  device=args.device)
@@ -161,32 +161,31 @@ def cmd_tune(args) -> None:
     if done:
         print(f"best validation accuracy {100 * study.best_value:.2f}% with {study.best_params}")
     if args.final_seeds and done:
-        from .hpo import retrain_best
+        from .study.hyperparameters import retrain_best
 
         retrain_best(study, args.profile, args.final_seeds, args.out, device=args.device)
 
 
 def cmd_ablate(args) -> None:
-    from .hpo import run_ablation, write_ablation_csv
-    from .summary import summarise, write_summary
+    from .study.hyperparameters import ablation_table, run_ablation, write_ablation_csv
+    from .study.report import write_summary
 
-    records = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device,
-                           compile=args.compile)
-    write_ablation_csv(records, Path(args.out) / "ablation.csv")
-    rows = summarise(records)
+    runs = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device, compile=args.compile)
+    write_ablation_csv(runs, Path(args.out) / "ablation.csv")
+    rows = ablation_table(runs)
     path = write_summary(rows, Path(args.out), args.profile)
-    print(format_table(rows, ["model", "seeds", "params", "measured test %", "val %", "best epoch"]))
+    print(format_table(rows, list(rows[0])))
     print(f"summary written to {path}")
 
 
 def cmd_plan(args) -> None:
-    from .plan import write_plan
+    from .study.plan import write_plan
 
     print(f"wrote {write_plan(args.results, measure_now=args.measure)}")
 
 
 def cmd_book(args) -> None:
-    from .book import build_book
+    from .course.book import build_book
 
     build_book(args.profile, args.out)
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mnistlib import checkpoint as ckpt
+from mnistlib.training import checkpoint as ckpt
 
 CLI = [sys.executable, "-m", "mnistlib"]
 

@@ -3,7 +3,7 @@ import json
 
 import torch
 
-from mnistlib.bench import bench_data, dataloaders, table_rows, torchvision_root
+from mnistlib.study.bench import bench_data, dataloaders, table_rows, torchvision_root
 from mnistlib.cli import main
 
 

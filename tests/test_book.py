@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mnistlib.book import build_book, chapters
+from mnistlib.course.book import build_book, chapters
 
 
 def test_notebooks_are_committed_without_outputs_and_take_parameters():
@@ -26,7 +26,7 @@ def test_smoke_book_builds_with_outputs_and_figures(tmp_path):
 
 
 def test_find_results_looks_upwards_from_the_working_directory(tmp_path, monkeypatch):
-    from mnistlib.notebook import find_results
+    from mnistlib.course.notebook import find_results
 
     (tmp_path / "results" / "full").mkdir(parents=True)
     (tmp_path / "results" / "full" / "summary.csv").write_text("model\n")

@@ -1,7 +1,7 @@
 """Profiles and config validation."""
 import pytest
 
-from mnistlib.config import TrainConfig, resolve_config
+from mnistlib.training.config import TrainConfig, resolve_config
 
 
 def test_full_profile_is_the_paper_recipe():

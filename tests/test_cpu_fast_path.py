@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 import torch
 
-from mnistlib.config import TrainConfig, config_differences
+from mnistlib.training.config import TrainConfig, config_differences
 from mnistlib.data import load_data
 from mnistlib.models import get_model
-from mnistlib.run import model_fingerprint
-from mnistlib.train import compiled, fit
+from mnistlib.study.run import model_fingerprint
+from mnistlib.training.loop import compiled, fit
 
 
 def _losses(forward_of, steps: int = 4) -> list[float]:

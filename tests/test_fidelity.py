@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from mnistlib.config import TrainConfig, resolve_config
+from mnistlib.training.config import TrainConfig, resolve_config
 from mnistlib.models import get_model
 from mnistlib.models.keras_defaults import he_normal_
-from mnistlib.train import build_scheduler
+from mnistlib.training.loop import build_scheduler
 
 
 @pytest.mark.parametrize("name", ["shao_cnn", "efficient_capsnet"])

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mnistlib.data import Split
-from mnistlib.evaluate import batch_dependence_audit
+from mnistlib.training.evaluate import batch_dependence_audit
 from mnistlib.models import count_params, get_model
 from mnistlib.models.gecco import (GECCO, complete_edge_index, gated_conv_dense, gated_conv_self_loops,
                                    published_edge_index)
@@ -98,7 +98,7 @@ def test_enhanced_gecco_follows_listing_1():
     model = get_model("gecco_enhanced")
     assert model.attention_fc.in_features == 32 and model.extra_dropout
     assert model(torch.randn(6, 1, 28, 28)).shape == (6, 10)
-    from mnistlib.config import resolve_config
+    from mnistlib.training.config import resolve_config
     assert resolve_config("gecco_enhanced", "full").weight_decay == 1e-4
     assert resolve_config("gecco", "full").weight_decay == 0.0
 

@@ -8,8 +8,8 @@ import sys
 import optuna
 import pytest
 
-from mnistlib.config import resolve_config
-from mnistlib.hpo import FACTORS, PAPER, ablation_variants, settings
+from mnistlib.training.config import resolve_config
+from mnistlib.study.hyperparameters import FACTORS, PAPER, ablation_variants, settings
 from mnistlib.models import count_params, get_model
 
 ISSUE_FACTORS = {"batch_size", "kernel", "batch_norm", "activation", "lr", "decay", "dropout", "downsample"}
@@ -75,13 +75,13 @@ def test_ablate_writes_one_row_per_variant(tmp_path):
                            "--factors", "batch_norm", "--out", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     summary = (tmp_path / "summary.md").read_text()
-    assert "| shao_cnn (paper) |" in summary and "| shao_cnn (batch_norm=False) | 1 | 354,002 |" in summary
+    assert "| paper | paper | 1 |" in summary and "| batch_norm | False | 1 |" in summary
     rows = (tmp_path / "ablation.csv").read_text().splitlines()
     assert rows[0].startswith("factor,value,seed,val_accuracy") and rows[2].startswith("batch_norm,False,0,")
 
 
 def test_verdicts_and_decay_effect_from_rows():
-    from mnistlib.hpo import decay_effect, verdicts
+    from mnistlib.study.hyperparameters import decay_effect, verdicts
 
     def row(factor, value, seed, val, test):
         return {"factor": factor, "value": value, "seed": seed, "val_accuracy": val, "test_accuracy": test}

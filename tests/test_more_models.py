@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from mnistlib.config import resolve_config
+from mnistlib.training.config import resolve_config
 from mnistlib.data.augment import CapsNetAugment, RandomPerspectiveRotation, build_augmentation
 from mnistlib.models import count_params, get_model, get_model_info, list_models
 from mnistlib.models.efficient_capsnet import FCCaps, margin_loss, squash

@@ -10,11 +10,11 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from mnistlib.config import TrainConfig
+from mnistlib.training.config import TrainConfig
 from mnistlib.data import load_data
-from mnistlib.graphs import capture_blocker
+from mnistlib.training.cuda_graphs import capture_blocker
 from mnistlib.models import get_model
-from mnistlib.train import fit
+from mnistlib.training.loop import fit
 
 # no batch norm and no dropout: with them, a replica's share of the batch is not the whole batch on the CPU
 # (SyncBatchNorm needs a GPU) and each process draws its own dropout masks
@@ -67,7 +67,7 @@ def test_two_replicas_train_the_weights_of_one_process_with_the_global_batch(tmp
 
 
 def test_a_batch_that_does_not_split_across_replicas_is_refused(monkeypatch):
-    from mnistlib import distributed
+    from mnistlib.training import distributed
 
     monkeypatch.setattr(distributed, "rank_and_world", lambda: (0, 3))
     with pytest.raises(ValueError, match="does not split evenly across 3 replicas"):

@@ -6,9 +6,10 @@ import pytest
 
 from mnistlib.cli import main
 from mnistlib.models import Claim
-from mnistlib.reproduce import (Configuration, claim_rows, claim_verdict, params_verdict, plan, reproduce, study,
+from mnistlib.study.record import RunRecord
+from mnistlib.study.reproduce import (Configuration, claim_rows, claim_verdict, params_verdict, plan, reproduce, study,
                                 summarise_study)
-from mnistlib.stats import (bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions,
+from mnistlib.study.stats import (bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions,
                             mcnemar, t_interval)
 
 
@@ -91,11 +92,13 @@ def test_study_lists_every_model_and_the_alternative_recipes():
 
 def _record(model, seed, predictions, labels, recipe=None, dataset="mnist"):
     accuracy = float(np.mean(predictions == labels))
-    return {"model": model, "recipe": recipe, "seed": seed, "data": {"dataset": dataset}, "profile": "full",
+    return RunRecord.from_dict({
+            "model": model, "recipe": recipe, "seed": seed, "data": {"dataset": dataset}, "profile": "full",
+            "config": {}, "epochs_run": 3, "val_loss": 0.03, "eval_batch_size": 2000, "checkpoint": "x.pt",
             "test_accuracy": accuracy, "test_predictions": encode_predictions(predictions), "params": 354_138,
             "best_epoch": 3, "seconds_per_epoch": 1.0, "history": [{"train_accuracy": 0.99}] * 3,
             "val_accuracy": 0.99, "test_loss": 0.03, "test_per_class_accuracy": [accuracy] * 10,
-            "device_name": "NVIDIA H100", "torch": "2.11", "commit": "abc", "date": "2026-11-23"}
+            "device_name": "NVIDIA H100", "torch": "2.11", "commit": "abc", "date": "2026-11-23"})
 
 
 def test_summary_compares_with_the_paper_cnn_on_the_same_images():
@@ -144,7 +147,7 @@ def test_smoke_study_writes_runs_summary_and_resumes(tmp_path, capsys):
     stamp = (out / "runs" / "shao_cnn-smoke-seed0.json").stat().st_mtime_ns
     lines = []
     again = reproduce(out, models=["shao_cnn"], seeds=2, profile="smoke", device="cpu", quiet=True, log=lines.append)
-    assert [r["test_accuracy"] for r in again] == [r["test_accuracy"] for r in records]
+    assert [r.test_accuracy for r in again] == [r.test_accuracy for r in records]
     assert (out / "runs" / "shao_cnn-smoke-seed0.json").stat().st_mtime_ns == stamp
     assert all("finished earlier" in line for line in lines)
     # a run trained elsewhere without a speed measurement (another chapter) gets one from its checkpoint
@@ -176,7 +179,7 @@ def test_cli_reproduce_rejects_unknown_model(capsys):
 
 def test_fashion_mnist_uses_its_own_statistics_where_a_source_used_mnists():
     from mnistlib.models import get_model_info
-    from mnistlib.run import normalization
+    from mnistlib.study.run import normalization
 
     assert normalization(get_model_info("shao_cnn"), "mnist") == (0.1307, 0.3081)
     assert normalization(get_model_info("shao_cnn"), "fashion_mnist") is None  # the dataset's own

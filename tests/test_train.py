@@ -6,13 +6,13 @@ import dataclasses
 import pytest
 import torch
 
-from mnistlib import checkpoint as ckpt
-from mnistlib import train as train_module
-from mnistlib.config import TrainConfig, resolve_config
+from mnistlib.training import checkpoint as ckpt
+from mnistlib.training import loop as train_module
+from mnistlib.training.config import TrainConfig, resolve_config
 from mnistlib.data import DeviceData
-from mnistlib.evaluate import evaluate, misclassified
+from mnistlib.training.evaluate import evaluate, misclassified
 from mnistlib.models import get_model
-from mnistlib.train import fit
+from mnistlib.training.loop import fit
 
 
 def subset(data: DeviceData, n_train: int, n_val: int = 1000) -> DeviceData:

@@ -6,10 +6,10 @@ Paths, all with the same model, optimiser, schedule and global batch (the paper'
 - ``dataloader-0`` / ``dataloader-4``: pytorch/examples' MNIST pipeline: ``torchvision.datasets.MNIST`` with
   ``ToTensor`` and ``Normalize``, a ``DataLoader`` with 0 or 4 workers, each batch copied to the device.
   Every image goes through PIL and Python every epoch.
-- ``device-eager``: the course's loop (:func:`mnistlib.train.fit`): the dataset normalised once on the
+- ``device-eager``: the course's loop (:func:`mnistlib.training.loop.fit`): the dataset normalised once on the
   device, a device ``randperm`` per epoch, batches as index slices.
 - ``device-fast``: the same loop with forward and backward replayed from a CUDA graph, bf16 autocast and
-  cuDNN autotuning (:mod:`mnistlib.graphs`); on a CPU it equals ``device-eager`` and says so.
+  cuDNN autotuning (:mod:`mnistlib.training.cuda_graphs`); on a CPU it equals ``device-eager`` and says so.
 
 Per path: seconds per epoch (median over the epochs after the first, which pays for warm-up, capture and
 autotuning), training and inference images per second, the training time until the test accuracy first
@@ -31,14 +31,15 @@ from pathlib import Path
 
 import torch
 
-from .config import TrainConfig, resolve_config
-from .data import DeviceData, get_spec, load_arrays, load_data, locate
-from .data.device import to_device_split
-from .data.locate import default_cache_dir
-from .evaluate import inference_throughput
-from .models import get_model, get_model_info
-from .provenance import provenance, resolve_device
-from .train import build_optimizer, build_scheduler, fit
+from ..training.config import TrainConfig, resolve_config
+from ..data import DeviceData, get_spec, load_arrays, load_data, locate
+from ..data.device import to_device_split
+from ..data.locate import default_cache_dir
+from ..training.evaluate import inference_throughput
+from ..models import get_model, get_model_info
+from ..training.device import resolve_device
+from .provenance import provenance
+from ..training.loop import build_optimizer, build_scheduler, fit
 
 THRESHOLDS = (0.990, 0.994)
 # Dense bf16 tensor-core peak, FLOP/s, from NVIDIA's data sheets (SXM parts), for the arithmetic limit.
@@ -189,7 +190,7 @@ def _row(model_name, path, times, accuracies, n_train, inference_speed, device, 
 
 def improved_end_to_end(device: torch.device) -> dict:
     """The Shao CNN's improved recipe on the fast path, from loading the data to the one test evaluation."""
-    from .evaluate import evaluate
+    from ..training.evaluate import evaluate
 
     t0 = time.perf_counter()
     config = resolve_config("shao_cnn", "full", "improved", device=str(device), cuda_graph=True, precision="bf16",
@@ -325,7 +326,7 @@ def write_bench(result: dict, out: str | Path) -> Path:
     """``bench.json`` (everything measured), ``bench.csv`` and ``bench.md`` (the table and the findings)."""
     import json
 
-    from .summary import markdown_table, write_csv
+    from .report import markdown_table, write_csv
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

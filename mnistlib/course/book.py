@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from .config import PROFILES
-from .data import DATASETS
+from ..training.config import PROFILES
+from ..data import DATASETS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository: mnistlib/course/book.py -> ../../
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 
 

@@ -10,11 +10,10 @@ Then :func:`summarise_study` writes ``<out>/summary.csv`` and ``<out>/summary.md
 reported and measured accuracy (mean ± std, min/max, 95% bootstrap interval over the test images), the
 reported and counted parameters, a verdict on each, epochs to best, seconds per epoch, inference speed,
 provenance, the command that reruns seed 0, and a paired comparison with the Shao CNN under the paper's
-recipe (:mod:`mnistlib.stats`: the bootstrap interval of the accuracy difference and McNemar's test).
+recipe (:mod:`mnistlib.study.stats`: the bootstrap interval of the accuracy difference and McNemar's test).
 """
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,14 +23,15 @@ from typing import Callable
 
 import numpy as np
 
-from .config import alternative_recipes
-from .data.locate import load_arrays
-from .models import Claim, get_model_info, list_models
-from .evaluate import inference_throughput
-from . import checkpoint as ckpt
-from .run import load_trained, run_name, train_run, write_json
+from ..training.config import alternative_recipes
+from ..data.locate import load_arrays
+from ..models import Claim, get_model_info, list_models
+from ..training.evaluate import inference_throughput
+from ..training import checkpoint as ckpt
+from .record import RunRecord
+from .run import load_trained, run_name, train_run
 from .stats import bootstrap_difference, decode_predictions, mcnemar, t_interval
-from .summary import markdown_table, mean_std, write_csv
+from .report import markdown_table, mean_std, write_csv
 
 DEFAULT_SEEDS = 5
 # The ResNet (ResNet-101 trunk + 2048-wide FC, 46.7M parameters) costs ~34 s an epoch on an H100 under
@@ -83,14 +83,14 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
               seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, compile: bool = False,
               runs: str | Path | None = None,
-              quiet: bool = False, log=print, train: bool = True) -> list[dict]:
+              quiet: bool = False, log=print, train: bool = True) -> list[RunRecord]:
     """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
     (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
 
     A run whose result file exists is read back when it was made with the config the study asks for now,
     and trained again otherwise (a recipe that changed since). ``cuda_graph``: replay each training step
     from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager computation up to rounding,
-    without its launch overhead; see :mod:`mnistlib.graphs`). ``compile``: train through ``torch.compile``
+    without its launch overhead; see :mod:`mnistlib.training.cuda_graphs`). ``compile``: train through ``torch.compile``
     (the CPU's fast path; the same computation up to rounding). ``train=False``: only rewrite the summary
     from the runs finished so far (what a study running elsewhere has written). ``runs``: the folder of the run files
     (default ``<out>/runs``); the book shares one with its other chapters so that no run is trained twice.
@@ -112,7 +112,7 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     for record in finished:
         export_weights(record, runs_dir)
     labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
-              for d in {r["data"]["dataset"] for r in finished}}
+              for d in {r.dataset for r in finished}}
     write_study(finished, out, profile, labels)
     return records
 
@@ -120,16 +120,16 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
 WEIGHTS_LIMIT = 2 * 1024 * 1024  # bytes: weights small enough to commit beside the records
 
 
-def weights_path(runs_dir: Path, record: dict) -> Path:
+def weights_path(runs_dir: Path, record: RunRecord) -> Path:
     """Where the weights-only state dict of a run of the study lives (``<run>.weights.pt``)."""
-    return runs_dir / f"{Path(record['checkpoint']).stem}.weights.pt"
+    return runs_dir / f"{Path(record.checkpoint).stem}.weights.pt"
 
 
-def export_weights(record: dict, runs_dir: Path) -> Path | None:
+def export_weights(record: RunRecord, runs_dir: Path) -> Path | None:
     """Seed 0 of each configuration keeps its best weights (a state dict of tensors, under 2 MB) beside its
     record, for the book's chapters to load instead of retraining; larger models and other seeds do not."""
-    path, checkpoint = weights_path(runs_dir, record), runs_dir / Path(record["checkpoint"]).name
-    if record["seed"] != 0 or path.exists() or not checkpoint.exists():
+    path, checkpoint = weights_path(runs_dir, record), runs_dir / Path(record.checkpoint).name
+    if record.seed != 0 or path.exists() or not checkpoint.exists():
         return None
     state = ckpt.load(checkpoint)["model_state"]
     if sum(t.numel() * t.element_size() for t in state.values()) > WEIGHTS_LIMIT:
@@ -137,22 +137,21 @@ def export_weights(record: dict, runs_dir: Path) -> Path | None:
     return ckpt.save_atomic(state, path)
 
 
-def is_study_run(record: dict, profile: str) -> bool:
+def is_study_run(record: RunRecord, profile: str) -> bool:
     """A finished, tested run of a study configuration (not an ablation variant) under ``profile``."""
-    return (record.get("profile") == profile and "test_accuracy" in record and not record.get("model_kwargs")
-            and record.get("tag") == record.get("recipe"))
+    return record.profile == profile and record.tested and not record.model_kwargs and record.tag == record.recipe
 
 
-def _with_throughput(record: dict, path: Path, device) -> dict:
+def _with_throughput(record: RunRecord, path: Path, device) -> RunRecord:
     """``record`` with its inference speed, measured from its checkpoint when a run trained elsewhere (another
     chapter of the book) did not measure it; unchanged when the checkpoint is not there."""
-    checkpoint = Path(record.get("checkpoint", ""))
-    if "inference_images_per_second" in record or not checkpoint.is_file():
+    checkpoint = Path(record.checkpoint)
+    if record.inference_images_per_second is not None or not checkpoint.is_file():
         return record
     _, model, data, _ = load_trained(checkpoint, device=device)
-    record = {**record, "inference_images_per_second": inference_throughput(model, data.test,
-                                                                             record["eval_batch_size"])}
-    write_json(record, path)
+    record = record.replace(inference_images_per_second=inference_throughput(model, data.test,
+                                                                             record.eval_batch_size))
+    record.write(path)
     return record
 
 
@@ -184,9 +183,9 @@ def params_verdict(reported: int | None, counted: int) -> str:
     return f"{closeness}: {counted - reported:+,} ({100 * relative:+.2f}%)"
 
 
-def _correctness(records: list[dict], labels: np.ndarray) -> np.ndarray:
+def _correctness(records: list[RunRecord], labels: np.ndarray) -> np.ndarray:
     """``(seeds, N)`` booleans: which test images each run classified right."""
-    return np.stack([decode_predictions(r["test_predictions"]) == labels for r in records])
+    return np.stack([decode_predictions(r.test_predictions) == labels for r in records])
 
 
 def _one(values: list) -> str:
@@ -194,15 +193,15 @@ def _one(values: list) -> str:
     return distinct[0] if len(distinct) == 1 else " / ".join(distinct)
 
 
-def summarise_study(records: list[dict], labels: dict[str, np.ndarray], profile: str = "full") -> list[dict]:
+def summarise_study(records: list[RunRecord], labels: dict[str, np.ndarray], profile: str = "full") -> list[dict]:
     """One row per (dataset, configuration). ``labels`` maps a dataset name to its test labels."""
-    groups: dict[tuple[str, Configuration], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, Configuration], list[RunRecord]] = defaultdict(list)
     for r in records:
-        groups[(r["data"]["dataset"], Configuration(r["model"], r.get("recipe")))].append(r)
+        groups[(r.dataset, Configuration(r.model, r.recipe))].append(r)
     rows = []
     for (dataset, config), runs in groups.items():
-        runs = sorted(runs, key=lambda r: r["seed"])
-        accs = [100 * r["test_accuracy"] for r in runs]
+        runs = sorted(runs, key=lambda r: r.seed)
+        accs = [100 * r.test_accuracy for r in runs]
         mean, std = mean_std(accs)
         interval = t_interval(accs)
         info = get_model_info(config.model)
@@ -217,33 +216,33 @@ def summarise_study(records: list[dict], labels: dict[str, np.ndarray], profile:
             "accuracy verdict": "no figure reported" if claim is None else
                                 (untested(profile) or claim_verdict(claim, accs)),
             "reported params": "-" if info.reported_params is None else f"{info.reported_params:,}",
-            "params": f"{runs[0]['params']:,}",
-            "params verdict": params_verdict(info.reported_params, runs[0]["params"]),
-            "epochs to best": f"{statistics.fmean(r['best_epoch'] for r in runs):.1f}",
-            "s/epoch": f"{statistics.fmean(r['seconds_per_epoch'] for r in runs):.2f}",
+            "params": f"{runs[0].params:,}",
+            "params verdict": params_verdict(info.reported_params, runs[0].params),
+            "epochs to best": f"{statistics.fmean(r.best_epoch for r in runs):.1f}",
+            "s/epoch": f"{statistics.fmean(r.seconds_per_epoch for r in runs):.2f}",
             "inference img/s": _speed(runs),
         }
         row.update(_versus_reference(groups.get((dataset, REFERENCE)), runs, labels[dataset], config))
-        row.update({"device": _one(r["device_name"] for r in runs), "torch": _one(r["torch"] for r in runs),
-                    "commit": _one(r["commit"][:12] for r in runs), "date": _one(r["date"][:10] for r in runs),
-                    "rerun": config.command(profile, runs[0]["seed"], dataset,
-                                            bool(runs[0].get("config", {}).get("cuda_graph")))})
+        row.update({"device": _one(r.device_name for r in runs), "torch": _one(r.torch for r in runs),
+                    "commit": _one(r.commit[:12] for r in runs), "date": _one(r.date[:10] for r in runs),
+                    "rerun": config.command(profile, runs[0].seed, dataset,
+                                            bool(runs[0].config.get("cuda_graph")))})
         rows.append(row)
     return rows
 
 
-def _speed(runs: list[dict]) -> str:
-    speeds = [r["inference_images_per_second"] for r in runs if "inference_images_per_second" in r]
+def _speed(runs: list[RunRecord]) -> str:
+    speeds = [r.inference_images_per_second for r in runs if r.inference_images_per_second is not None]
     return f"{statistics.fmean(speeds):,.0f}" if speeds else "-"
 
 
-def _versus_reference(reference: list[dict] | None, runs: list[dict], labels: np.ndarray,
+def _versus_reference(reference: list[RunRecord] | None, runs: list[RunRecord], labels: np.ndarray,
                       config: Configuration) -> dict:
     """Δ accuracy against the paper CNN with its 95% paired-bootstrap interval, and McNemar on seed 0."""
     empty = {"Δ vs shao_cnn (points, 95% CI)": "-", "McNemar vs shao_cnn (seed 0)": "-"}
     if not reference or config == REFERENCE:
         return empty
-    reference = sorted(reference, key=lambda r: r["seed"])
+    reference = sorted(reference, key=lambda r: r.seed)
     ours, theirs = _correctness(runs, labels), _correctness(reference, labels)
     diff, low, high = (100 * v for v in bootstrap_difference(ours, theirs))
     test = mcnemar(ours[0], theirs[0])
@@ -254,18 +253,18 @@ def _versus_reference(reference: list[dict] | None, runs: list[dict], labels: np
 # ------------------------------------------------------------------------------------------------- claims
 
 def _per_class(digit: int):
-    return lambda runs: [100 * r["test_per_class_accuracy"][digit] for r in runs]
+    return lambda runs: [100 * r.test_per_class_accuracy[digit] for r in runs]
 
 
 # How this study measures each quantity a source reports (``Claim.quantity``): the per-seed values. The gain
 # from Shao et al.'s learning-rate decay is measured by the ablation (``python -m mnistlib ablate``, chapter 4).
-CLAIM_MEASURES: dict[str, Callable[[list[dict]], list[float]]] = {
-    "test accuracy %": lambda runs: [100 * r["test_accuracy"] for r in runs],
-    "best test accuracy %": lambda runs: [100 * r["test_accuracy"] for r in runs],
-    "validation accuracy %": lambda runs: [100 * r["val_accuracy"] for r in runs],
-    "training accuracy %": lambda runs: [100 * r["history"][r["best_epoch"] - 1]["train_accuracy"] for r in runs],
-    "best validation epoch": lambda runs: [float(r["best_epoch"]) for r in runs],
-    "test loss": lambda runs: [r["test_loss"] for r in runs],
+CLAIM_MEASURES: dict[str, Callable[[list[RunRecord]], list[float]]] = {
+    "test accuracy %": lambda runs: [100 * r.test_accuracy for r in runs],
+    "best test accuracy %": lambda runs: [100 * r.test_accuracy for r in runs],
+    "validation accuracy %": lambda runs: [100 * r.val_accuracy for r in runs],
+    "training accuracy %": lambda runs: [100 * r.best_train_accuracy for r in runs],
+    "best validation epoch": lambda runs: [float(r.best_epoch) for r in runs],
+    "test loss": lambda runs: [r.test_loss for r in runs],
     **{f"test accuracy of digit {d} %": _per_class(d) for d in range(10)},
 }
 MEASURED_ELSEWHERE = {"gain from learning-rate decay (points)": "measured by the ablation (chapter 4)"}
@@ -309,18 +308,18 @@ def test_labels(dataset: str) -> np.ndarray:
     return load_arrays(dataset)["test_labels"]
 
 
-def claim_rows(records: list[dict], labels: dict[str, np.ndarray] | None = None,
+def claim_rows(records: list[RunRecord], labels: dict[str, np.ndarray] | None = None,
                pending: dict[str, str] | None = None) -> list[dict]:
     """Every figure the sources report (their claims and parameter counts), what the study measured, and the
     verdict, one row each. ``pending``: models without runs and why (``"needs a GPU, about 40 min a
     seed"``), given a row per claim that says so. ``labels`` is accepted for symmetry with the summary."""
-    by_model: dict[str, list[dict]] = defaultdict(list)
+    by_model: dict[str, list[RunRecord]] = defaultdict(list)
     for r in records:
-        if r["data"]["dataset"] == "mnist" and r.get("recipe") is None:
-            by_model[r["model"]].append(r)
+        if r.dataset == "mnist" and r.recipe is None:
+            by_model[r.model].append(r)
     rows = []
     for model in list(by_model) + [m for m in (pending or {}) if m not in by_model]:
-        info, runs = get_model_info(model), sorted(by_model.get(model, []), key=lambda r: r["seed"])
+        info, runs = get_model_info(model), sorted(by_model.get(model, []), key=lambda r: r.seed)
         for claim in info.claims:
             row = {"model": model, "claim": claim.quantity, "reported": f"{claim.value:g}", "where": claim.where, "note": claim.note}
             if not runs:
@@ -330,10 +329,10 @@ def claim_rows(records: list[dict], labels: dict[str, np.ndarray] | None = None,
             else:
                 values = CLAIM_MEASURES[claim.quantity](runs)
                 row.update(measured=_measured(claim, values),
-                           verdict=untested(runs[0]["profile"]) or claim_verdict(claim, values))
+                           verdict=untested(runs[0].profile) or claim_verdict(claim, values))
             rows.append(row)
         if info.reported_params is not None:
-            counted = runs[0]["params"] if runs else info.count_params()
+            counted = runs[0].params if runs else info.count_params()
             rows.append({"model": model, "claim": "parameters", "reported": f"{info.reported_params:,}",
                          "where": "INT305 report, Table II" if "INT305" in info.source else info.source,
                          "note": "", "measured": f"{counted:,}",
@@ -341,15 +340,15 @@ def claim_rows(records: list[dict], labels: dict[str, np.ndarray] | None = None,
     return rows
 
 
-def pending_models(records: list[dict]) -> dict[str, str]:
+def pending_models(records: list[RunRecord]) -> dict[str, str]:
     """Every model with claims but no MNIST run of its source's recipe in ``records``, and why."""
     from .plan import pending_reason
 
-    done = {r["model"] for r in records if r["data"]["dataset"] == "mnist" and r.get("recipe") is None}
+    done = {r.model for r in records if r.dataset == "mnist" and r.recipe is None}
     return {m: pending_reason(m) for m in list_models() if get_model_info(m).claims and m not in done}
 
 
-def write_study(records: list[dict], out: Path, profile: str, labels: dict[str, np.ndarray]) -> Path:
+def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[str, np.ndarray]) -> Path:
     """``summary.csv`` (one row per configuration) and ``summary.md`` (that table, then the claims)."""
     rows = summarise_study(records, labels, profile)
     out.mkdir(parents=True, exist_ok=True)
@@ -358,7 +357,7 @@ def write_study(records: list[dict], out: Path, profile: str, labels: dict[str, 
     short = ["dataset", "model", "seeds", "reported test %", "measured test %", "min–max %", "95% t-interval %",
              "accuracy verdict", "reported params", "params", "params verdict", "epochs to best", "s/epoch",
              "inference img/s", "Δ vs shao_cnn (points, 95% CI)", "McNemar vs shao_cnn (seed 0)"]
-    provenance = sorted({(r["device_name"], r["torch"], r["commit"][:12]) for r in records})
+    provenance = sorted({(r.device_name, r.torch, r.commit[:12]) for r in records})
     text = [f"# The full study, profile `{profile}`", "",
             "Measured by `python -m mnistlib reproduce`; selection on the 5,000-image validation split, one test "
             "evaluation per run. Mean ± sample std over seeds; the 95% t-interval is of that mean (none from one seed, "
@@ -376,21 +375,21 @@ def write_study(records: list[dict], out: Path, profile: str, labels: dict[str, 
 
 # ------------------------------------------------------------------------------------- for the book's pages
 
-def read_runs(runs_dir: str | Path) -> list[dict]:
+def read_runs(runs_dir: str | Path) -> list[RunRecord]:
     """The result JSONs in ``runs_dir``, in file-name order."""
-    return [json.loads(p.read_text()) for p in sorted(Path(runs_dir).glob("*.json"))]
+    return [RunRecord.read(p) for p in sorted(Path(runs_dir).glob("*.json"))]
 
 
-def load_records(folder: str | Path) -> list[dict]:
+def load_records(folder: str | Path) -> list[RunRecord]:
     """The runs of a study folder (``<folder>/runs/*.json``) that its summary covers."""
     records = read_runs(Path(folder) / "runs")
-    profiles = {r.get("profile") for r in records}
+    profiles = {r.profile for r in records}
     return [r for r in records if any(is_study_run(r, p) for p in profiles)]
 
 
 def params_table(models: list[str] | None = None) -> list[dict]:
     """Every model's counted parameters beside its source's figure, with the verdict."""
-    from .models import count_params, get_model
+    from ..models import count_params, get_model
 
     rows = []
     for name in models or list_models():
@@ -401,18 +400,18 @@ def params_table(models: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def error_points(records: list[dict]) -> list[dict]:
-    """Points for :func:`mnistlib.plots.params_vs_error`: measured mean error and reported error per
+def error_points(records: list[RunRecord]) -> list[dict]:
+    """Points for :func:`mnistlib.course.plots.params_vs_error`: measured mean error and reported error per
     model (source recipes on MNIST only)."""
-    by_model: dict[str, list[dict]] = defaultdict(list)
+    by_model: dict[str, list[RunRecord]] = defaultdict(list)
     for r in records:
-        if r["data"]["dataset"] == "mnist" and r.get("recipe") is None:
-            by_model[r["model"]].append(r)
+        if r.dataset == "mnist" and r.recipe is None:
+            by_model[r.model].append(r)
     points = []
     for model, runs in by_model.items():
         info = get_model_info(model)
-        points.append({"model": model, "params": runs[0]["params"],
-                       "error": 100 - statistics.fmean(100 * r["test_accuracy"] for r in runs),
-                       "reported_params": info.reported_params or runs[0]["params"],
+        points.append({"model": model, "params": runs[0].params,
+                       "error": 100 - statistics.fmean(100 * r.test_accuracy for r in runs),
+                       "reported_params": info.reported_params or runs[0].params,
                        "reported_error": None if info.reported_accuracy is None else 100 - info.reported_accuracy})
     return points

@@ -162,7 +162,7 @@ def ablation(rows: list[dict], paper: dict):
 
 def bench(rows: list[dict]):
     """Milliseconds per training epoch of each path (log scale), one group of bars per model; rows are
-    :func:`mnistlib.bench.bench` rows."""
+    :func:`mnistlib.study.bench.bench` rows."""
     data = {"model": [r["model"] for r in rows], "path": [r["path"] for r in rows],
             "ms": [1000 * r["epoch_seconds"] for r in rows]}
     fig, ax = plt.subplots(figsize=(8, 3.5))

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.functional.classification import multiclass_accuracy, multiclass_confusion_matrix
 
-from .data import Split
+from ..data import Split
 
 DEFAULT_EVAL_BATCH = 2000
 

@@ -1,28 +1,29 @@
 """One training run end to end: config, data, model, ``fit``, the single test evaluation, the result file.
 
-The result JSON holds: model, profile, full config, seed, parameter count, per-epoch history, best epoch,
-validation and test accuracy and loss, wall time, seconds per epoch, and provenance (device name, torch
-version, git commit). The checkpoint beside it holds the best weights and everything ``resume`` needs.
+The result JSON is a :class:`~mnistlib.study.record.RunRecord`: model, profile, full config, seed, parameter
+count, per-epoch history, best epoch, validation and test accuracy and loss, wall time, seconds per epoch,
+and provenance (device name, torch version, git commit). The checkpoint beside it holds the best weights
+and everything ``resume`` needs.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import time
 from pathlib import Path
 
 import torch
 
-from . import checkpoint as ckpt
-from .config import TrainConfig, config_differences, resolve_config
-from .data import get_spec, load_data
-from .distributed import rank_and_world
-from .evaluate import evaluate, inference_throughput
-from .models import count_params, get_model, get_model_info
-from .provenance import provenance, resolve_device
+from ..training import checkpoint as ckpt
+from ..training.config import TrainConfig, config_differences, resolve_config
+from ..data import get_spec, load_data
+from ..training.distributed import rank_and_world
+from ..training.evaluate import evaluate, inference_throughput
+from ..models import count_params, get_model, get_model_info
+from ..training.device import resolve_device
+from .provenance import provenance
+from .record import RunRecord
 from .stats import encode_predictions
-from .train import eval_batch_size, fit
+from ..training.loop import eval_batch_size, fit
 
 
 def run_name(model: str, profile: str, seed: int, dataset: str = "mnist", tag: str | None = None) -> str:
@@ -40,15 +41,6 @@ def normalization(info, dataset: str) -> tuple[float, float] | None:
     return info.normalize
 
 
-def write_json(obj: dict, path: Path) -> Path:
-    """Write ``obj`` as indented JSON atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
-    return path
-
-
 def model_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
     """What builds the model, in 16 hex digits: a hash of the module's structure (its ``repr``: layers, their
     shapes and settings such as batch norm's eps and momentum) and of its initial weights under seed 0 (the
@@ -63,19 +55,19 @@ def model_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def finished_run(json_path: Path, config: TrainConfig, fingerprint: str) -> tuple[dict | None, str | None]:
+def finished_run(json_path: Path, config: TrainConfig, fingerprint: str) -> tuple[RunRecord | None, str | None]:
     """Whether the run recorded at ``json_path`` can be read back instead of trained: ``(record, None)``
     when it finished (it holds a test accuracy) with ``config`` (execution-only fields aside) and the model
     definition of today; ``(None, why)`` when a record exists but is stale; ``(None, None)`` when none does."""
     if not json_path.exists():
         return None, None
-    record = json.loads(json_path.read_text())
-    if "test_accuracy" not in record:
+    record = RunRecord.read(json_path)
+    if not record.tested:
         return None, None
-    changed = config_differences(record.get("config", {}), config)
+    changed = config_differences(record.config, config)
     if changed:
         return None, f"its recipe changed since it ran ({'; '.join(changed)})"
-    if record.get("model_fingerprint") != fingerprint:
+    if record.model_fingerprint != fingerprint:
         return None, "its model definition changed since it ran"
     return record, None
 
@@ -84,9 +76,9 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
               overwrite: bool = False, reuse: bool = False, dataset: str = "mnist", data_root=None,
               quiet: bool = False, log=print, model_kwargs: dict | None = None, tag: str | None = None,
               recipe: str | None = None, evaluate_test: bool = True, on_epoch_end=None,
-              measure_throughput: bool = False, **overrides) -> dict:
+              measure_throughput: bool = False, **overrides) -> RunRecord:
     """Train ``model_name`` under ``profile`` (``overrides`` replace config fields), evaluate it once on the
-    test set and write ``<out>/<run>.json`` and ``<out>/<run>.pt``. Returns the result dict.
+    test set and write ``<out>/<run>.json`` and ``<out>/<run>.pt``. Returns the :class:`RunRecord`.
 
     ``reuse``: a study's mode. A finished run of the same experiment (:func:`finished_run`) is read back
     instead of trained; a stale one is trained again from scratch; an interrupted one resumes.
@@ -112,7 +104,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
         record, stale = finished_run(json_path, config, fingerprint)
         if record is not None:
             if log:
-                log(f"{name}: finished earlier, test {100 * record['test_accuracy']:.2f}%")
+                log(f"{name}: finished earlier, test {100 * record.test_accuracy:.2f}%")
             return record
         if stale and log:
             log(f"{name}: {stale}: training it again")
@@ -137,27 +129,22 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
                  on_epoch_end=on_epoch_end)
     test = evaluate(model, data.test, result.eval_batch_size) if evaluate_test else None
     speed = inference_throughput(model, data.test, result.eval_batch_size) if measure_throughput else None
-    record = {
-        "model": model_name, "tag": tag, "recipe": recipe, "model_kwargs": model_kwargs, "profile": profile, "seed": config.seed,
-        "config": config.to_dict(),
-        "params": count_params(model), "model_fingerprint": fingerprint, "reported_params": info.reported_params,
-        "reported_accuracy": info.reported_accuracy, "batch_dependent": info.batch_dependent,
-        "data": meta["data"], "history": result.history, "best_epoch": result.best_epoch,
-        "epochs_run": result.epochs_run, "stopped_early": result.stopped_early,
-        "resumed_from_epoch": result.resumed_from_epoch, "train_path": result.train_path,
-        "val_loss": result.best_val_loss, "val_accuracy": result.best_val_accuracy,
-        **({"test_loss": test.loss, "test_accuracy": test.accuracy, "test_per_class_accuracy": test.per_class_accuracy,
-            "test_confusion": test.confusion, "test_predictions": encode_predictions(test.predictions)}
-           if test is not None else {}),
-        **({"inference_images_per_second": speed} if speed is not None else {}),
-        "eval_batch_size": result.eval_batch_size,
-        "train_seconds": sum(h["seconds"] for h in result.history), "seconds_per_epoch": result.seconds_per_epoch,
-        "wall_seconds": time.perf_counter() - t0, "checkpoint": str(ckpt_path),
-        **provenance(device),
-    }
-    record["replicas"] = world
+    tested = {} if test is None else dict(
+        test_loss=test.loss, test_accuracy=test.accuracy, test_per_class_accuracy=test.per_class_accuracy,
+        test_confusion=test.confusion, test_predictions=encode_predictions(test.predictions))
+    record = RunRecord(
+        model=model_name, tag=tag, recipe=recipe, model_kwargs=model_kwargs, profile=profile, seed=config.seed,
+        config=config.to_dict(), params=count_params(model), model_fingerprint=fingerprint,
+        reported_params=info.reported_params, reported_accuracy=info.reported_accuracy,
+        batch_dependent=info.batch_dependent, data=meta["data"], history=result.history,
+        best_epoch=result.best_epoch, epochs_run=result.epochs_run, stopped_early=result.stopped_early,
+        resumed_from_epoch=result.resumed_from_epoch, train_path=result.train_path,
+        val_loss=result.best_val_loss, val_accuracy=result.best_val_accuracy, **tested,
+        inference_images_per_second=speed, eval_batch_size=result.eval_batch_size,
+        train_seconds=sum(h["seconds"] for h in result.history), seconds_per_epoch=result.seconds_per_epoch,
+        wall_seconds=time.perf_counter() - t0, checkpoint=str(ckpt_path), replicas=world, **provenance(device))
     if rank == 0:
-        write_json(record, json_path)
+        record.write(json_path)
     if log:
         tested = f", test {100 * test.accuracy:.2f}% (loss {test.loss:.4f})" if test is not None else ""
         log(f"{model_name}: best epoch {result.best_epoch}, val {100 * result.best_val_accuracy:.2f}%{tested}; "

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .record import RunRecord
 from .run import train_run
 
 MODEL = "shao_cnn"
@@ -77,17 +78,17 @@ def ablation_variants(factors: list[str] | None = None) -> list[Variant]:
 def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] | None = None, device=None,
                  log=print, compile: bool = False) -> list[dict]:
     """Train every variant with ``seeds`` seeds (finished runs are read back, interrupted ones resume);
-    returns the result records. ``compile``: train through ``torch.compile`` (the CPU's fast path)."""
+    returns one :func:`ablation_row` per run. ``compile``: train through ``torch.compile`` (the CPU's fast path)."""
     records = []
     for variant in ablation_variants(factors):
         for seed in range(seeds):
             record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True,
                                log=None, model_kwargs=variant.model_kwargs, tag=variant.tag,
                                compile=compile or None, **variant.overrides)
-            records.append({**record, "factor": variant.factor, "value": variant.value})
+            records.append(ablation_row(variant.factor, variant.value, record))
             if log:
-                log(f"{variant.tag:24s} seed {seed}: val {100 * record['val_accuracy']:.2f}% "
-                    f"test {100 * record['test_accuracy']:.2f}%")
+                log(f"{variant.tag:24s} seed {seed}: val {100 * record.val_accuracy:.2f}% "
+                    f"test {100 * record.test_accuracy:.2f}%")
     return records
 
 
@@ -95,9 +96,14 @@ ABLATION_COLUMNS = ("factor", "value", "seed", "val_accuracy", "test_accuracy", 
                     "seconds_per_epoch", "device_name", "torch", "commit", "date")
 
 
+def ablation_row(factor: str, value, record: RunRecord) -> dict:
+    """The row of ``ablation.csv`` for one run: its factor and value, then :data:`ABLATION_COLUMNS`."""
+    return {"factor": factor, "value": value, **{c: getattr(record, c) for c in ABLATION_COLUMNS[2:]}}
+
+
 def write_ablation_csv(records: list[dict], path: str | Path) -> Path:
     """One row per run (factor, value, seed, accuracies, provenance): what the book's chapter reads."""
-    from .summary import write_csv
+    from .report import write_csv
 
     return write_csv(records, path, ABLATION_COLUMNS)
 
@@ -120,7 +126,7 @@ def tune(profile: str, trials: int, *, storage: str | None = None, study_name: s
          out: str | Path = DEFAULT_STORAGE_DIR, device=None, log=print):
     """Add ``trials`` trials to the Optuna study ``study_name`` (created on first use) and return it.
 
-    Each trial trains with :func:`~mnistlib.run.train_run` on the validation split only (the test set is
+    Each trial trains with :func:`~mnistlib.study.run.train_run` on the validation split only (the test set is
     not touched), reports the validation accuracy after every epoch, and is pruned when it falls below
     the median of earlier trials at the same epoch.
     """
@@ -145,8 +151,8 @@ def tune(profile: str, trials: int, *, storage: str | None = None, study_name: s
                            log=None, model_kwargs=model_kwargs, tag=f"{study_name}-trial{trial.number}",
                            evaluate_test=False, on_epoch_end=report, **overrides)
         if log:
-            log(f"trial {trial.number}: val {100 * record['val_accuracy']:.2f}% with {trial.params}")
-        return record["val_accuracy"]
+            log(f"trial {trial.number}: val {100 * record.val_accuracy:.2f}% with {trial.params}")
+        return record.val_accuracy
 
     study.optimize(objective, n_trials=trials)
     return study
@@ -173,7 +179,7 @@ def _by_variant(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
 
 def ablation_table(rows: list[dict]) -> list[dict]:
     """Mean ± std over seeds of validation and test accuracy (percent) for every variant."""
-    from .summary import mean_std
+    from .report import mean_std
 
     table = []
     for (factor, value), runs in _by_variant(rows).items():
@@ -187,7 +193,7 @@ def ablation_table(rows: list[dict]) -> list[dict]:
 def verdicts(rows: list[dict]) -> list[str]:
     """For each factor measured, whether the paper's value is supported: it is when its mean validation
     accuracy is the best, or within one standard deviation (over seeds) of the best value's."""
-    from .summary import mean_std
+    from .report import mean_std
 
     groups = _by_variant(rows)
     paper = groups.get(("paper", "paper"))
@@ -211,7 +217,7 @@ def verdicts(rows: list[dict]) -> list[str]:
 
 def decay_effect(rows: list[dict]) -> float | None:
     """Test accuracy with the paper's decay minus without decay, in points (the paper claims +2.9)."""
-    from .summary import mean_std
+    from .report import mean_std
 
     groups = _by_variant(rows)
     if ("decay", "none") not in groups or ("paper", "paper") not in groups:
@@ -229,9 +235,9 @@ def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, 
     for seed in range(seeds):
         record = train_run(MODEL, profile, out=out, resume=True, seed=seed, device=device, quiet=True, log=None,
                            model_kwargs=model_kwargs, tag="tuned", **overrides)
-        records.append({**record, "factor": "tuned", "value": str(study.best_params)})
+        records.append(ablation_row("tuned", str(study.best_params), record))
         if log:
-            log(f"tuned configuration, seed {seed}: val {100 * record['val_accuracy']:.2f}% "
-                f"test {100 * record['test_accuracy']:.2f}%")
+            log(f"tuned configuration, seed {seed}: val {100 * record.val_accuracy:.2f}% "
+                f"test {100 * record.test_accuracy:.2f}%")
     write_ablation_csv(records, Path(out) / "best.csv")
     return records

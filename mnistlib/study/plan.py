@@ -15,12 +15,14 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import resolve_config
-from .data import load_data
-from .models import get_model, get_model_info
-from .run import normalization, run_name, write_json
-from .summary import markdown_table
-from .train import fit
+from ..training.config import resolve_config
+from ..data import load_data
+from ..models import get_model, get_model_info
+from ..training.checkpoint import write_json
+from .record import RunRecord
+from .run import normalization, run_name
+from .report import markdown_table
+from ..training.loop import fit
 
 TRAIN_IMAGES = 55_000
 MEASURED_STEPS = 200  # training steps timed per configuration (after a warm-up epoch that compiles) ...
@@ -57,7 +59,7 @@ class Item:
 
 def cpu_study() -> list[Item]:
     """The study of issue 13, in its order: sections 1-5 on this CPU, section 6 measured for the GPU."""
-    from .hpo import ablation_variants
+    from .hyperparameters import ablation_variants
 
     items = [Item("shao_cnn", 5), Item("shao_cnn", 5, "improved"),
              Item("gecco", 5), Item("gecco_enhanced", 5), Item("gecco_complete", 3),
@@ -125,10 +127,9 @@ def _key(item: Item) -> str:
     return item.label.replace(", fashion_mnist", "")  # an epoch costs the same on either dataset
 
 
-def _finished(item: Item, results: Path) -> list[dict]:
+def _finished(item: Item, results: Path) -> list[RunRecord]:
     runs = [results / item.folder / "runs" / f"{name}.json" for name in item.run_names()]
-    records = [json.loads(p.read_text()) for p in runs if p.exists()]
-    return [r for r in records if "test_accuracy" in r]
+    return [r for r in (RunRecord.read(p) for p in runs if p.exists()) if r.tested]
 
 
 def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
@@ -136,7 +137,7 @@ def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
     for item in items:
         seconds = times["after"].get(_key(item))
         done = _finished(item, results)
-        epochs = (statistics.fmean(r["epochs_run"] for r in done) if done else item.config().epochs)
+        epochs = (statistics.fmean(r.epochs_run for r in done) if done else item.config().epochs)
         per_seed = None if seconds is None else seconds * epochs / 60
         left = 0.0 if per_seed is None else per_seed * (item.seeds - len(done)) / 60
         where = "CPU" if on_cpu(item, per_seed) else "GPU (issue 18)"

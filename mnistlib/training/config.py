@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from .data.augment import AUGMENTATIONS
-from .graphs import PRECISIONS
+from ..data.augment import AUGMENTATIONS
+from .cuda_graphs import PRECISIONS
 
 PROFILES = ("smoke", "quick", "full", "source")
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -46,7 +46,7 @@ class TrainConfig:
     ``spinal``: SpinalNet's perspective + rotation, ``capsnet``: Efficient-CapsNet's four transforms).
     ``deterministic``: deterministic cuDNN algorithms, so that a seed reproduces a GPU run exactly and a
     resumed run equals an uninterrupted one; turn it off for speed (the CPU is deterministic anyway).
-    ``cuda_graph``: replay forward and backward from a CUDA graph (:mod:`mnistlib.graphs`; eager where
+    ``cuda_graph``: replay forward and backward from a CUDA graph (:mod:`mnistlib.training.cuda_graphs`; eager where
     impossible). ``precision``: ``fp32`` or ``bf16`` (autocast). Together with ``deterministic=False``
     they make the fast path that ``python -m mnistlib bench`` measures. ``compile``: train through
     ``torch.compile`` (the CPU's fast path: fused batch norm and ReLU, the same dropout masks as eager).
@@ -137,7 +137,7 @@ def config_differences(saved: dict[str, Any], config: TrainConfig, ignore=EXECUT
 
 def alternative_recipes(model: str) -> list[str]:
     """The model's recipes besides its source's (``full``) and the profiles' (Shao's CNN: ``improved``)."""
-    from .models import get_model_info
+    from ..models import get_model_info
 
     return sorted(k for k in get_model_info(model).recipes if k not in PROFILES)
 
@@ -148,7 +148,7 @@ def resolve_config(model: str, profile: str = "quick", recipe: str | None = None
     ``recipe`` names an alternative recipe of the model (Shao's CNN has ``improved``) that replaces the
     source's ``full`` recipe where it differs, under the same profile limits.
     """
-    from .models import get_model_info
+    from ..models import get_model_info
 
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import torch
 
-from .provenance import device_name, resolve_device
+from ..study.provenance import device_name
+from ..training.device import resolve_device
 
 GPU_HINT = ("No GPU found: running on the CPU (the 'quick' profile is sized for it). For a GPU: on Colab, "
             "Runtime > Change runtime type > T4 GPU; on Kaggle, Settings > Accelerator > GPU.")
@@ -61,6 +62,6 @@ def table(rows: list[dict], columns: list[str] | None = None) -> None:
     if not rows:
         md("*(nothing to show)*")
         return
-    from .summary import markdown_table
+    from ..study.report import markdown_table
 
     md(markdown_table(rows, columns))

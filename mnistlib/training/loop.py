@@ -8,8 +8,8 @@ optimiser, schedule, every RNG, early-stopping state) and continues to the same 
 never interrupted.
 
 Two switches make it faster or wider without changing what it computes: ``config.cuda_graph`` (with
-``precision``) replays forward and backward from a CUDA graph (:mod:`mnistlib.graphs`), and a process group
-started by ``torchrun`` makes it data-parallel (:mod:`mnistlib.distributed`): every replica draws the same
+``precision``) replays forward and backward from a CUDA graph (:mod:`mnistlib.training.cuda_graphs`), and a process group
+started by ``torchrun`` makes it data-parallel (:mod:`mnistlib.training.distributed`): every replica draws the same
 permutation and takes its share of each global batch, as Shao et al. (section 2.2.1) split the batch
 across GPUs.
 """
@@ -27,10 +27,10 @@ from tqdm.auto import tqdm
 from . import checkpoint as ckpt
 from . import distributed
 from .config import TrainConfig, config_differences
-from .data import DeviceData, build_augmentation
+from ..data import DeviceData, build_augmentation
 from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
-from .graphs import autocast, capture_blocker, graph_forward, release_graph
-from .provenance import resolve_device
+from .cuda_graphs import autocast, capture_blocker, graph_forward, release_graph
+from .device import resolve_device
 
 CHECKPOINT_FORMAT = 1
 
