@@ -1,4 +1,4 @@
-"""``python -m mnistlib``: list the models, train one, evaluate a checkpoint, compare them all.
+"""``python -m mnistlib``: list the models, train one, evaluate a checkpoint, reproduce the study.
 
 Bad arguments and bad input exit non-zero with a one-line reason on stderr.
 """
@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .training.config import PROFILES
+from .training.config import FAST_PATH, PROFILES
 from .data import AUGMENTATIONS, DataError
 from .models import get_model_info, list_models
 
@@ -58,7 +58,7 @@ COMPILE_HELP = ("train through torch.compile (the CPU's fast path: the eager com
 
 
 def _train_overrides(args) -> dict:
-    fast = {"cuda_graph": True, "precision": "bf16", "deterministic": False} if args.fast else {}
+    fast = dict(FAST_PATH) if args.fast else {}
     fast = fast or ({"cuda_graph": True} if args.cuda_graph else {})
     fast = {**fast, **({"compile": True} if args.compile else {})}
     return {"epochs": args.epochs, "batch_size": args.batch_size, "eval_batch_size": args.eval_batch_size,
@@ -107,25 +107,6 @@ def cmd_audit(args) -> None:
           f"{min(accs):.2f}% to {max(accs):.2f}% (spread {max(accs) - min(accs):.2f} points)")
     print(f"predictions that change when only their batch-mates change: {audit.changed_count:,} of {audit.n:,} "
           f"({100 * audit.changed_fraction:.2f}%)")
-
-
-def cmd_compare(args) -> None:
-    from .study.run import train_run
-    from .study.report import summarise, write_summary
-
-    names = args.models or list_models()
-    for name in names:
-        get_model_info(name)
-    records = []
-    for name in names:
-        for seed in range(args.seeds):
-            records.append(train_run(name, args.profile, out=args.out, resume=True, dataset=args.dataset,
-                                     data_root=args.data, quiet=args.quiet, seed=seed, device=args.device,
-                                     epochs=args.epochs))
-    rows = summarise(records)
-    path = write_summary(rows, Path(args.out), args.profile)
-    print(format_table(rows, list(rows[0])))
-    print(f"summary written to {path}")
 
 
 def cmd_reproduce(args) -> None:
@@ -202,6 +183,13 @@ def build_parser() -> Parser:
         p.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    def fast_paths(p):
+        """The two fast paths that compute what the eager loop computes, up to rounding."""
+        p.add_argument("--cuda-graph", action="store_true",
+                       help="replay each step from a CUDA graph, fp32 and deterministic cuDNN (the eager computation "
+                            "up to rounding: fused Adam; GPU)")
+        p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+
     train = sub.add_parser("train", help="train one model and write its result JSON")
     train.add_argument("model")
     train.add_argument("--profile", choices=PROFILES, default="quick")
@@ -220,10 +208,7 @@ def build_parser() -> Parser:
     train.add_argument("--overwrite", action="store_true", help="discard an earlier checkpoint of this run")
     train.add_argument("--fast", action="store_true",
                        help="the fast path: CUDA-graph replay, bf16 autocast, non-deterministic cuDNN (GPU)")
-    train.add_argument("--cuda-graph", action="store_true",
-                       help="replay each step from a CUDA graph, fp32 and deterministic (the eager computation "
-                            "up to rounding: fused Adam; GPU)")
-    train.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    fast_paths(train)
     train.add_argument("--distributed", action="store_true",
                        help="data-parallel under torchrun: the global --batch-size is split across replicas")
     common(train)
@@ -276,14 +261,6 @@ def build_parser() -> Parser:
     book.add_argument("--out", default="_build", help="build folder (default _build/)")
     book.set_defaults(func=cmd_book)
 
-    cmp_ = sub.add_parser("compare", help="train every model (or --models) and tabulate reported vs measured")
-    cmp_.add_argument("--models", nargs="+")
-    cmp_.add_argument("--profile", choices=PROFILES, default="quick")
-    cmp_.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 for every model")
-    cmp_.add_argument("--epochs", type=int)
-    cmp_.add_argument("--out", default="runs/compare")
-    common(cmp_)
-    cmp_.set_defaults(func=cmd_compare)
 
     rep = sub.add_parser("reproduce", help="the full study: every model, its source's recipe and the course's "
                                            "alternatives, several seeds, a summary with paired statistics")
@@ -296,10 +273,7 @@ def build_parser() -> Parser:
     rep.add_argument("--data", help="folder holding MNIST's four IDX files (default: $MNIST_DATA, data/, download)")
     rep.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
-    rep.add_argument("--cuda-graph", action="store_true",
-                     help="replay each step from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager "
-                          "computation up to rounding, faster)")
-    rep.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    fast_paths(rep)
     rep.add_argument("--summary-only", action="store_true",
                      help="train nothing: rewrite the summary from the runs finished so far")
     rep.set_defaults(func=cmd_reproduce)

@@ -89,12 +89,3 @@ def test_module_entry_point_exit_code(tmp_path):
     assert done.returncode == 2 and "model" in done.stderr
 
 
-def test_compare_writes_a_summary_with_provenance(capsys, tmp_path):
-    code, out, _ = run_cli(capsys, "compare", "--models", "shao_cnn", "--profile", "smoke", "--out", str(tmp_path),
-                           "--quiet")
-    assert code == 0
-    summary = (tmp_path / "summary.md").read_text()
-    row = next(line for line in summary.splitlines() if line.startswith("| shao_cnn"))
-    record = json.loads((tmp_path / "shao_cnn-smoke-seed0.json").read_text())
-    assert f"{100 * record['test_accuracy']:.2f}" in row and "354,138" in row and record["commit"][:12] in row
-    assert (tmp_path / "summary.csv").read_text().startswith("model,seeds,params")

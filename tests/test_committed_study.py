@@ -3,7 +3,6 @@ recipe and model definition with its provenance, and the seeds are those the pla
 number is edited by hand, or when a recipe or a model changes without new runs."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from mnistlib.training.config import config_differences, resolve_config
 from mnistlib.study.plan import cpu_study
-from mnistlib.study.reproduce import is_study_run, read_runs, summarise_study
+from mnistlib.study.reproduce import is_study_run, read_runs, read_summary, summarise_study
 from mnistlib.study.reproduce import test_labels as labels_of
 from mnistlib.study.record import RunRecord
 from mnistlib.study.run import model_fingerprint
@@ -51,13 +50,9 @@ def test_the_seeds_are_those_the_plan_promises():
 def test_the_summary_is_what_the_records_give():
     labels = {d: labels_of(d) for d in {r.dataset for r in RECORDS}}
     expected = summarise_study(RECORDS, labels, "full")
-    with open(STUDY / "summary.csv", newline="") as fh:
-        committed = list(csv.DictReader(fh))
-    key = lambda row: (row["dataset"], row["model"])
-    assert sorted(map(key, committed)) == sorted(map(key, expected))
-    by_key = {key(row): row for row in committed}
-    for row in expected:
-        assert {k: str(v) for k, v in row.items()} == by_key[key(row)], key(row)
+    committed = read_summary(STUDY / "summary.csv")
+    key = lambda row: (row.dataset, row.model)
+    assert sorted(committed, key=key) == sorted(expected, key=key), "summary.csv is not what the records give"
 
 
 @pytest.mark.parametrize("path", sorted(STUDY.parent.glob("*/runs/*.json")), ids=lambda p: p.name)

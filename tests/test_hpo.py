@@ -75,24 +75,31 @@ def test_ablate_writes_one_row_per_variant(tmp_path):
                            "--factors", "batch_norm", "--out", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     summary = (tmp_path / "summary.md").read_text()
-    assert "| paper | paper | 1 |" in summary and "| batch_norm | False | 1 |" in summary
+    assert "| batch_norm | True (paper) | 1 |" in summary and "| batch_norm | False | 1 |" in summary
     rows = (tmp_path / "ablation.csv").read_text().splitlines()
     assert rows[0].startswith("factor,value,seed,val_accuracy") and rows[2].startswith("batch_norm,False,0,")
 
 
 def test_verdicts_and_decay_effect_from_rows():
-    from mnistlib.study.hyperparameters import decay_effect, verdicts
+    from mnistlib.study.hyperparameters import ablation_table, decay_effect, verdicts
 
     def row(factor, value, seed, val, test):
         return {"factor": factor, "value": value, "seed": seed, "val_accuracy": val, "test_accuracy": test}
 
-    rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991) for s in range(3)]
-    rows += [row("batch_norm", "False", s, 0.980, 0.981) for s in range(3)]  # worse: the paper's choice holds
-    rows += [row("dropout", "0.2", s, 0.995, 0.996) for s in range(3)]  # clearly better than the paper's 0.4
-    rows += [row("decay", "none", s, 0.990, 0.962) for s in range(3)]
-    lines = verdicts(rows)
-    assert any(line.startswith("- **batch_norm**") and line.endswith(": supported.") for line in lines)
-    assert any(line.startswith("- **dropout**") and "best value measured is 0.2" in line and
-               line.endswith("not supported.") for line in lines)
-    assert decay_effect(rows) == pytest.approx(2.9)
+    rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991 + 0.0005 * s) for s in range(3)]
+    rows += [row("batch_norm", "False", s, 0.980 + 0.001 * s, 0.981) for s in range(3)]  # worse: the paper's holds
+    rows += [row("dropout", "0.2", s, 0.995 + 0.0001 * s, 0.996) for s in range(3)]  # interval wholly above
+    rows += [row("kernel", "5", s, 0.9905 + 0.002 * s, 0.99) for s in range(3)]  # best mean, overlapping interval
+    rows += [row("decay", "none", s, 0.990, 0.962 + 0.001 * s) for s in range(3)]
+    lines = {line.split("**")[1]: line for line in verdicts(rows, "full")}
+    assert "supported: the paper's True has the best mean" in lines["batch_norm"]
+    assert lines["dropout"].startswith("- **dropout**: not supported: 0.2 (99.51%, 95% CI")
+    assert "inconclusive: 5 has the best mean" in lines["kernel"]
+    assert verdicts(rows, "quick") == ["- *No verdicts: the quick profile is not the paper's recipe.*"]
+    assert verdicts(rows[:3] + [row("dropout", "0.2", 0, 0.995, 0.996)], "full") == \
+        ["- **dropout**: no verdict: one seed per value gives no interval."]
+    diff, (low, high) = decay_effect(rows)
+    assert diff == pytest.approx(99.15 - 96.3) and low < diff < high
     assert decay_effect(rows[:3]) is None
+    table = {(r["factor"], r["value"]): r for r in ablation_table(rows)}
+    assert table[("dropout", "0.4 (paper)")]["seeds"] == 3 and table[("dropout", "0.2")]["val % (95% CI)"].startswith("99.51 (")

@@ -7,8 +7,9 @@ import pytest
 from mnistlib.cli import main
 from mnistlib.models import Claim
 from mnistlib.study.record import RunRecord
-from mnistlib.study.reproduce import (Configuration, claim_rows, claim_verdict, params_verdict, plan, reproduce, study,
-                                summarise_study)
+from mnistlib.study.reproduce import (Configuration, claim_rows, claim_verdict, load_records, params_verdict, plan,
+                                read_summary, reproduce, study, summarise_study)
+from mnistlib.study.reproduce import test_labels as labels_of
 from mnistlib.study.stats import (bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions,
                             mcnemar, t_interval)
 
@@ -107,20 +108,24 @@ def test_summary_compares_with_the_paper_cnn_on_the_same_images():
     wrong = lambda k: np.where(np.arange(1000) < k, (labels + 1) % 10, labels)  # first k images wrong
     records = [_record("shao_cnn", 0, wrong(20), labels), _record("shao_cnn", 1, wrong(10), labels),
                _record("baseline_cnn", 0, wrong(5), labels), _record("baseline_cnn", 1, wrong(5), labels)]
-    rows = {r["model"]: r for r in summarise_study(records, {"mnist": labels})}
-    assert rows["shao_cnn"]["measured test %"] == "98.50 ± 0.71"
-    assert rows["shao_cnn"]["Δ vs shao_cnn (points, 95% CI)"] == "-"
-    assert rows["baseline_cnn"]["Δ vs shao_cnn (points, 95% CI)"].startswith("+1.00 (")
-    assert rows["baseline_cnn"]["McNemar vs shao_cnn (seed 0)"].startswith("b=15, c=0, p=")
+    rows = {r.model: r for r in summarise_study(records, {"mnist": labels})}
+    shao, baseline = rows["shao_cnn"], rows["baseline_cnn"]
+    assert (shao.mean, shao.std) == pytest.approx((98.5, 0.5 * 2 ** 0.5))
+    assert shao.delta is None and shao.mcnemar_p is None  # the reference is not compared with itself
+    assert baseline.delta == pytest.approx(1.0) and baseline.delta_low < 1.0 < baseline.delta_high
+    assert (baseline.mcnemar_b, baseline.mcnemar_c) == (15, 0) and baseline.mcnemar_p < 1e-3
     # two seeds 1 point apart: t(1) = 12.7 makes the interval wide enough to hold the claim
-    assert rows["shao_cnn"]["accuracy verdict"] == "reproduced: 98.5 (95% CI 92.15–104.9)"
-    assert rows["shao_cnn"]["95% t-interval %"] == "92.15–104.85"
+    assert (shao.t_low, shao.t_high) == pytest.approx((98.5 - 12.706 * 0.5, 98.5 + 12.706 * 0.5))
+    assert shao.verdict == "reproduced: 98.5 (95% CI 92.15–104.9)"
+    shown = shao.display()
+    assert shown["measured test %"] == "98.50 ± 0.71" and shown["95% t-interval %"] == "92.15–104.85"
+    assert baseline.display()["McNemar vs shao_cnn (seed 0)"].startswith("b=15, c=0, p=")
     claims = {(r["model"], r["claim"]): r for r in claim_rows(records, {"mnist": labels}, {"gecco": "needs a GPU"})}
     assert claims[("shao_cnn", "training accuracy %")]["measured"] == "99.00 ± 0.00 (n=2)"
     assert claims[("shao_cnn", "training accuracy %")]["verdict"] == \
         "not reproduced: 99 (95% CI 99–99), 0.82 points short of the claim"
     assert claims[("shao_cnn", "best validation epoch")]["verdict"] == "not reproduced: 3–3, 5 short of the claim"
-    assert claims[("shao_cnn", "test accuracy %")]["verdict"] == rows["shao_cnn"]["accuracy verdict"]
+    assert claims[("shao_cnn", "test accuracy %")]["verdict"] == shao.verdict
     assert claims[("shao_cnn", "test loss")]["measured"] == "0.0300 ± 0.0000 (n=2)"
     assert claims[("shao_cnn", "gain from learning-rate decay (points)")]["verdict"].startswith("measured by the ablation")
     assert claims[("baseline_cnn", "parameters")]["reported"] == "149,418"
@@ -142,7 +147,9 @@ def test_smoke_study_writes_runs_summary_and_resumes(tmp_path, capsys):
     assert "not tested: the smoke profile is not the source's recipe" in summary and "not reproduced" not in summary
     assert "python -m mnistlib train shao_cnn --profile smoke --recipe improved --seed 0" in summary
     header = (out / "summary.csv").read_text().splitlines()[0]
-    assert header.startswith("dataset,model,seeds,reported test %,measured test %")
+    assert header.startswith("dataset,model,seeds,mean,std,low,high,t_low,t_high,reported,verdict")
+    assert read_summary(out / "summary.csv") == summarise_study(
+        load_records(out), {"mnist": labels_of("mnist")}, "smoke")  # numbers survive the CSV exactly
     # a second call reads the finished runs back instead of training them again
     stamp = (out / "runs" / "shao_cnn-smoke-seed0.json").stat().st_mtime_ns
     lines = []

@@ -22,3 +22,4 @@ reproduce --models spinalnet_small --seeds 5                   # 3.
 reproduce --models baseline_cnn --seeds 3
 reproduce --models shao_cnn --seeds 3 --datasets fashion_mnist # 4. Fashion-MNIST, both recipes
 "$PY" -m mnistlib ablate --profile full --seeds 3 --device cpu --compile --out "$RESULTS/ablation"  # 5.
+"$PY" -m mnistlib plan --results "$RESULTS"                        # the plan, with every run done

@@ -23,6 +23,15 @@ def setup(device: str | None = None) -> torch.device:
     return dev
 
 
+def start_chapter(profile: str, device: str | None = None) -> Path:
+    """A chapter's setup in one call: say which device it runs on (and how to get a GPU), say which profile,
+    and return the folder of its training runs (:func:`runs_dir`)."""
+    setup(device)
+    md(f"Profile **{profile}**" + (": a smoke run for the tests; its figures are not results."
+                                   if profile == "smoke" else "."))
+    return runs_dir(profile)
+
+
 def runs_dir(profile: str) -> Path:
     """Where the book's training runs go: ``$MNIST_COURSE_RUNS/<profile>`` (default ``runs/book``)."""
     return Path(os.environ.get("MNIST_COURSE_RUNS", "runs/book")) / profile

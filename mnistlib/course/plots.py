@@ -136,26 +136,21 @@ def params_vs_error(rows: list[dict]):
     return fig
 
 
-def ablation(rows: list[dict], paper: dict):
-    """Test accuracy of each value of each factor (one panel per factor, a dot per seed, the mean as a bar);
-    the paper's value is drawn in orange."""
-    factors = [f for f in dict.fromkeys(r["factor"] for r in rows) if f != "paper"]
-    base = [r for r in rows if r["factor"] == "paper"]
-    fig, axes = plt.subplots(1, max(1, len(factors)), figsize=(3.2 * max(1, len(factors)), 3.2), squeeze=False)
+def ablation(levels: dict):
+    """Each factor's levels (``mnistlib.study.hyperparameters.levels``): the mean validation accuracy of each
+    value as a point with its 95% t-interval (none from one seed), the paper's value in orange and square.
+    The axis spans the data, not a range chosen to make differences look large or small."""
+    factors = list(levels)
+    fig, axes = plt.subplots(1, max(1, len(factors)), figsize=(2.6 * max(1, len(factors)), 3.2), squeeze=False,
+                             sharey=True)
     for ax, factor in zip(axes.flat, factors):
-        runs = [dict(r, value=str(r["value"])) for r in rows if r["factor"] == factor]
-        runs += [dict(r, value=str(paper[factor])) for r in base]
-        values = list(dict.fromkeys(r["value"] for r in sorted(runs, key=lambda r: r["value"] != str(paper[factor]))))
-        colours = {v: "tab:orange" if v == str(paper[factor]) else "tab:blue" for v in values}
-        data = {"value": [r["value"] for r in runs], "test": [100 * r["test_accuracy"] for r in runs]}
-        sns.barplot(data=data, x="value", y="test", order=values, palette=colours, hue="value", legend=False,
-                    errorbar=None, alpha=0.35, ax=ax)
-        sns.stripplot(data=data, x="value", y="test", order=values, color="black", size=4, ax=ax)
+        for x, level in enumerate(levels[factor]):
+            low, high = level.val_interval or (level.val, level.val)
+            ax.errorbar(x, level.val, yerr=[[level.val - low], [high - level.val]], capsize=4,
+                        fmt="s" if level.paper else "o", color="tab:orange" if level.paper else "tab:blue")
+        ax.set_xticks(range(len(levels[factor])), [level.value for level in levels[factor]], rotation=45)
         ax.set_title(factor)
-        ax.set_xlabel("")
-        ax.set_ylabel("test accuracy (%)")
-        low = min(data["test"])
-        ax.set_ylim(max(0, low - 1), min(100, max(data["test"]) + 0.5))
+    axes.flat[0].set_ylabel("validation accuracy (%), 95% CI")
     fig.tight_layout()
     return fig
 

@@ -39,6 +39,10 @@ class DatasetSpec:
     system_dirs: tuple[str, ...] = field(default_factory=tuple)
 
 
+# MNIST's pixel mean and standard deviation over its 60,000 training images (pixels in [0, 1]), as every
+# PyTorch example and most of the sources normalise with them.
+MNIST_MEAN_STD = (0.1307, 0.3081)
+
 DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec(
         name="mnist",
@@ -51,8 +55,8 @@ DATASETS: dict[str, DatasetSpec] = {
         env_var="MNIST_DATA",
         torchvision_class="MNIST",
         classes=tuple(str(d) for d in range(10)),
-        mean=0.1307,
-        std=0.3081,
+        mean=MNIST_MEAN_STD[0],
+        std=MNIST_MEAN_STD[1],
     ),
     "fashion_mnist": DatasetSpec(
         name="fashion_mnist",

@@ -19,6 +19,7 @@ from torch import nn
 from torchvision.models import resnet18 as tv_resnet18
 from torchvision.models import resnet101 as tv_resnet101
 
+from ..data.catalog import MNIST_MEAN_STD
 from .registry import Claim, register_model
 
 REPORTED_PARAMS = 46_833_226
@@ -32,7 +33,7 @@ QUICK_NOTE = "quick trains on 2,000 images for one epoch (too slow on a 2-core C
 
 @register_model("resnet", source="INT305 report (no code); He et al. 2016, torchvision resnet101",
                 reported_accuracy=99.41, reported_params=REPORTED_PARAMS, batch_dependent=False,
-                normalize=(0.1307, 0.3081), recipes=RECIPE,
+                normalize=MNIST_MEAN_STD, recipes=RECIPE,
                 notes="ResNet-101 + 2048-wide hidden layer: the nearest standard design to the report's "
                       "46,833,226 parameters (122,496 short). " + QUICK_NOTE,
                 claims=(Claim("test accuracy %", 99.41, "INT305 report, Table II (average)"),
@@ -49,7 +50,7 @@ def resnet(hidden: int = 2048, dropout: float = 0.5, **kwargs) -> nn.Module:
 
 @register_model("resnet18", source="He et al. 2016, torchvision resnet18 adapted to 28 x 28",
                 reported_accuracy=None, reported_params=None, batch_dependent=False,
-                normalize=(0.1307, 0.3081), recipes=RECIPE, notes=QUICK_NOTE)
+                normalize=MNIST_MEAN_STD, recipes=RECIPE, notes=QUICK_NOTE)
 def resnet18(**kwargs) -> nn.Module:
     """ResNet-18 with a 3x3 stride-1 stem and no max-pool, for 28 x 28 digits (11,172,810 parameters)."""
     model = tv_resnet18(num_classes=10)

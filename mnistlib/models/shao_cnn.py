@@ -18,6 +18,7 @@ from __future__ import annotations
 from torch import nn
 
 from .keras_defaults import batch_norm as keras_batch_norm
+from ..data.catalog import MNIST_MEAN_STD
 from .registry import Claim, register_model
 
 SOURCE = "Shao et al. 2023, Intelligent Automation & Soft Computing 36(3), 3595-3606"
@@ -84,7 +85,7 @@ class ShaoCNN(nn.Module):
     reported_accuracy=99.40,
     reported_params=None,
     batch_dependent=False,
-    normalize=(0.1307, 0.3081),
+    normalize=MNIST_MEAN_STD,
     recipes={
         # Section 3.3: Adam 1e-3, exponential decay 0.99 per epoch, batch 1000, stop after 2 epochs
         # without a better validation loss and keep the best epoch.

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.catalog import MNIST_MEAN_STD
 from .registry import Claim, register_model
 
 SOURCE = "Kabir et al. 2020, SpinalNet (dipuk0506/SpinalNet); INT305 report section VI"
@@ -104,7 +105,7 @@ VGG_NOTE = "quick trains on 5,000 images for one epoch (a 3.6M-parameter VGG is 
 
 
 @register_model("spinalnet_small", source=SOURCE, reported_accuracy=None, reported_params=None,
-                batch_dependent=False, normalize=(0.1307, 0.3081),
+                batch_dependent=False, normalize=MNIST_MEAN_STD,
                 recipes={"full": dict(epochs=8, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.5)},
                 notes="The repository's small MNIST SpinalNet; the report's SpinalNet figures are the VGG's.")
 def spinalnet_small(**kwargs) -> nn.Module:
@@ -113,7 +114,7 @@ def spinalnet_small(**kwargs) -> nn.Module:
 
 
 @register_model("vgg5", source=SOURCE, reported_accuracy=None, reported_params=3_646_000, batch_dependent=False,
-                normalize=(0.1307, 0.3081), recipes=VGG_RECIPE,
+                normalize=MNIST_MEAN_STD, recipes=VGG_RECIPE,
                 notes="The report lists this VGG's parameter count for SpinalNet. " + VGG_NOTE)
 def vgg5(**kwargs) -> nn.Module:
     """SpinalNet's VGG-5 baseline: four conv blocks and a 256-512-10 head (3,646,154 parameters)."""
@@ -123,7 +124,7 @@ def vgg5(**kwargs) -> nn.Module:
 
 
 @register_model("spinalnet", source=SOURCE, reported_accuracy=99.65, reported_params=3_646_000,
-                batch_dependent=False, normalize=(0.1307, 0.3081), recipes=VGG_RECIPE,
+                batch_dependent=False, normalize=MNIST_MEAN_STD, recipes=VGG_RECIPE,
                 notes="Report: 99.65% average, 99.72% best, '3,646,000' parameters (the VGG head's count). "
                       + VGG_NOTE,
                 claims=(Claim("test accuracy %", 99.65, "INT305 report, Table II (average)"),

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import torch
 
-from ..training.config import TrainConfig, resolve_config
-from ..data import DeviceData, get_spec, load_arrays, load_data, locate
+from ..training.config import FAST_PATH, TrainConfig, resolve_config
+from ..data import MNIST_MEAN_STD, DeviceData, get_spec, load_arrays, load_data, locate
 from ..data.device import to_device_split
 from ..data.locate import default_cache_dir
 from ..training.evaluate import inference_throughput
@@ -86,7 +86,7 @@ def dataloaders(batch_size: int, workers: int, subset: int | None, device: torch
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
-    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN_STD[0],), (MNIST_MEAN_STD[1],))])
     root = torchvision_root()
     train = datasets.MNIST(str(root), train=True, download=False, transform=transform)
     test = datasets.MNIST(str(root), train=False, download=False, transform=transform)
@@ -163,8 +163,7 @@ def bench_data(device: torch.device, subset: int | None) -> DeviceData:
 def bench_device(model_name: str, config: TrainConfig, data: DeviceData, fast: bool) -> BenchRow:
     device = data.device
     if fast:
-        config = dataclasses.replace(config, cuda_graph=True, precision="bf16" if device.type == "cuda" else "fp32",
-                                     deterministic=False)
+        config = dataclasses.replace(config, **{**FAST_PATH, "precision": "bf16" if device.type == "cuda" else "fp32"})
     torch.manual_seed(config.seed)
     model = get_model(model_name)
     result = fit(model, data, config, quiet=True, log=None)
@@ -193,8 +192,7 @@ def improved_end_to_end(device: torch.device) -> dict:
     from ..training.evaluate import evaluate
 
     t0 = time.perf_counter()
-    config = resolve_config("shao_cnn", "full", "improved", device=str(device), cuda_graph=True, precision="bf16",
-                            deterministic=False)
+    config = resolve_config("shao_cnn", "full", "improved", device=str(device), **FAST_PATH)
     data = load_data("mnist", device=device, normalize=get_model_info("shao_cnn").normalize)
     torch.manual_seed(config.seed)
     model = get_model("shao_cnn")

@@ -12,6 +12,7 @@ Two ways over one search space, both on ``shao_cnn``:
 from __future__ import annotations
 
 import os
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,8 +93,36 @@ def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] |
     return records
 
 
+# The INT305 report's changes to GECCO, one at a time (chapter 5): label, model, builder arguments, overrides.
+GECCO_VARIANTS = [
+    ("GECCO (published)", "gecco", {}, {}),
+    ("+ extra dropout", "gecco", {"extra_dropout": True}, {}),
+    ("+ feature attention", "gecco", {"extra_dropout": True, "feature_attention": True}, {}),
+    ("+ L2 1e-4 (Enhanced GECCO)", "gecco_enhanced", {}, {}),
+    ("GECCO, complete graph", "gecco_complete", {}, {}),
+]
+
+
+def gecco_ablation(profile: str, seeds: int, out: str | Path, device=None) -> tuple[list[dict], dict[str, RunRecord]]:
+    """Train each of :data:`GECCO_VARIANTS` with ``seeds`` seeds (finished runs are read back); returns the
+    table rows (parameters, weight decay, best epoch, test accuracy mean ± std) and each variant's seed 0."""
+    from .report import mean_std
+
+    rows, first = [], {}
+    for label, name, kwargs, overrides in GECCO_VARIANTS:
+        tag = "-".join(k for k, v in kwargs.items() if v) or None
+        runs = [train_run(name, profile, out=out, resume=True, seed=s, device=device, model_kwargs=kwargs, tag=tag,
+                          log=None, **overrides) for s in range(seeds)]
+        first[label] = runs[0]
+        mean, sd = mean_std([100 * r.test_accuracy for r in runs])
+        rows.append({"variant": label, "parameters": f"{runs[0].params:,}",
+                     "weight decay": runs[0].config["weight_decay"], "best epoch": runs[0].best_epoch,
+                     "test accuracy %": f"{mean:.2f} ± {sd:.2f}" if len(runs) > 1 else f"{mean:.2f} (one seed)"})
+    return rows, first
+
+
 ABLATION_COLUMNS = ("factor", "value", "seed", "val_accuracy", "test_accuracy", "best_epoch", "epochs_run",
-                    "seconds_per_epoch", "device_name", "torch", "commit", "date")
+                    "seconds_per_epoch", "device_name", "torch", "commit", "date", "profile")
 
 
 def ablation_row(factor: str, value, record: RunRecord) -> dict:
@@ -162,7 +191,8 @@ def load_ablation(path: str | Path) -> list[dict]:
     """Rows of an ``ablation.csv`` with numbers parsed."""
     import csv
 
-    rows = list(csv.DictReader(open(path)))
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
     for row in rows:
         for key in ("val_accuracy", "test_accuracy", "seconds_per_epoch"):
             row[key] = float(row[key])
@@ -177,54 +207,104 @@ def _by_variant(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
     return groups
 
 
-def ablation_table(rows: list[dict]) -> list[dict]:
-    """Mean ± std over seeds of validation and test accuracy (percent) for every variant."""
-    from .report import mean_std
+@dataclass(frozen=True)
+class Level:
+    """One value of one factor (the paper's value included): its seeds' mean accuracy (percent) and the
+    95% t-interval of that mean (``None`` from one seed)."""
 
+    factor: str
+    value: str
+    seeds: int
+    val: float
+    val_interval: tuple[float, float] | None
+    test: float
+    test_interval: tuple[float, float] | None
+    paper: bool
+
+
+def _level(factor: str, value: str, runs: list[dict], paper: bool) -> Level:
+    from .stats import t_interval
+
+    val = [100 * r["val_accuracy"] for r in runs]
+    test = [100 * r["test_accuracy"] for r in runs]
+    interval = lambda values: None if (t := t_interval(values)) is None else (t[1], t[2])
+    return Level(factor, value, len(runs), sum(val) / len(val), interval(val), sum(test) / len(test),
+                 interval(test), paper)
+
+
+def levels(rows: list[dict]) -> dict[str, list[Level]]:
+    """Per factor measured, its levels: the paper's value (the ``paper`` runs) first, then the others."""
+    groups = _by_variant(rows)
+    paper = groups.get(("paper", "paper"), [])
+    found: dict[str, list[Level]] = {}
+    for factor in FACTORS:
+        others = [(value, runs) for (f, value), runs in groups.items() if f == factor]
+        if others:
+            found[factor] = ([_level(factor, str(PAPER[factor]), paper, True)] if paper else []) + \
+                            [_level(factor, value, runs, False) for value, runs in others]
+    return found
+
+
+def ablation_table(rows: list[dict]) -> list[dict]:
+    """Every level of every factor: seeds, mean validation and test accuracy with their 95% t-intervals."""
+    shown = lambda mean, iv: f"{mean:.2f}" + ("" if iv is None else f" ({iv[0]:.2f}–{iv[1]:.2f})")
     table = []
-    for (factor, value), runs in _by_variant(rows).items():
-        val, val_sd = mean_std([100 * r["val_accuracy"] for r in runs])
-        test, test_sd = mean_std([100 * r["test_accuracy"] for r in runs])
-        table.append({"factor": factor, "value": value, "seeds": len(runs), "val %": f"{val:.2f} ± {val_sd:.2f}",
-                      "test %": f"{test:.2f} ± {test_sd:.2f}"})
+    for factor, found in levels(rows).items():
+        for level in found:
+            table.append({"factor": factor, "value": level.value + (" (paper)" if level.paper else ""),
+                          "seeds": level.seeds, "val % (95% CI)": shown(level.val, level.val_interval),
+                          "test % (95% CI)": shown(level.test, level.test_interval)})
     return table
 
 
-def verdicts(rows: list[dict]) -> list[str]:
-    """For each factor measured, whether the paper's value is supported: it is when its mean validation
-    accuracy is the best, or within one standard deviation (over seeds) of the best value's."""
-    from .report import mean_std
-
-    groups = _by_variant(rows)
-    paper = groups.get(("paper", "paper"))
-    if not paper:
-        return []
-    lines = []
-    for factor in FACTORS:
-        options = {value: runs for (f, value), runs in groups.items() if f == factor}
-        if not options:
-            continue
-        options[str(PAPER[factor])] = paper
-        stats = {value: mean_std([100 * r["val_accuracy"] for r in runs]) for value, runs in options.items()}
-        best = max(stats, key=lambda v: stats[v][0])
-        mine = stats[str(PAPER[factor])]
-        supported = best == str(PAPER[factor]) or stats[best][0] - mine[0] <= max(stats[best][1], mine[1])
-        lines.append(f"- **{factor}**: the paper's {PAPER[factor]} gives {mine[0]:.2f}% on validation; the best "
-                     f"value measured is {best} ({stats[best][0]:.2f}%): "
-                     f"{'supported' if supported else 'not supported'}.")
-    return lines
+def factor_verdict(found: list[Level]) -> str:
+    """Whether the paper's value of a factor is the best choice, on validation accuracy: ``supported`` when it
+    has the highest mean, ``not supported`` when another value's interval lies wholly above the paper's,
+    ``inconclusive`` when the intervals overlap; no verdict from one seed or without the paper's runs."""
+    paper = next((level for level in found if level.paper), None)
+    if paper is None:
+        return "no verdict: the paper's configuration was not run"
+    if any(level.val_interval is None for level in found):
+        return "no verdict: one seed per value gives no interval"
+    best = max(found, key=lambda level: level.val)
+    if best is paper:
+        return f"supported: the paper's {paper.value} has the best mean ({paper.val:.2f}%)"
+    if best.val_interval[0] > paper.val_interval[1]:
+        return (f"not supported: {best.value} ({best.val:.2f}%, 95% CI {best.val_interval[0]:.2f}–"
+                f"{best.val_interval[1]:.2f}) beats the paper's {paper.value} ({paper.val:.2f}%, "
+                f"{paper.val_interval[0]:.2f}–{paper.val_interval[1]:.2f})")
+    return (f"inconclusive: {best.value} has the best mean ({best.val:.2f}%) but its interval overlaps the "
+            f"paper's {paper.value} ({paper.val:.2f}%)")
 
 
-def decay_effect(rows: list[dict]) -> float | None:
-    """Test accuracy with the paper's decay minus without decay, in points (the paper claims +2.9)."""
-    from .report import mean_std
+def verdicts(rows: list[dict], profile: str | None = None) -> list[str]:
+    """One line per factor measured: :func:`factor_verdict`, or none at all for runs outside the paper's
+    recipe (``profile`` other than ``full``/``source``: they neither confirm nor refute it)."""
+    if profile is not None and profile not in ("full", "source"):
+        return [f"- *No verdicts: the {profile} profile is not the paper's recipe.*"]
+    return [f"- **{factor}**: {factor_verdict(found)}." for factor, found in levels(rows).items()]
+
+
+def decay_effect(rows: list[dict]) -> tuple[float, tuple[float, float] | None] | None:
+    """Test accuracy with the paper's decay minus without decay, in points (the paper claims +2.9), and the
+    95% interval of that difference (Welch's t over the seeds; ``None`` from one seed each)."""
+    from .stats import T_975
 
     groups = _by_variant(rows)
     if ("decay", "none") not in groups or ("paper", "paper") not in groups:
         return None
-    with_decay = mean_std([100 * r["test_accuracy"] for r in groups[("paper", "paper")]])[0]
-    without = mean_std([100 * r["test_accuracy"] for r in groups[("decay", "none")]])[0]
-    return with_decay - without
+    a = [100 * r["test_accuracy"] for r in groups[("paper", "paper")]]
+    b = [100 * r["test_accuracy"] for r in groups[("decay", "none")]]
+    diff = sum(a) / len(a) - sum(b) / len(b)
+    if len(a) < 2 or len(b) < 2:
+        return diff, None
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)  # squared standard errors
+    if va + vb == 0:
+        return diff, (diff, diff)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))  # Welch-Satterthwaite
+    t = T_975[max(k for k in T_975 if k <= max(1, int(df)))] if df <= 30 else 1.96
+    half = t * (va + vb) ** 0.5
+    return diff, (diff - half, diff + half)
 
 
 def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, log=print) -> list[dict]:

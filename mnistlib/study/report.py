@@ -1,48 +1,17 @@
-"""Tabulating result records: one row per model, measured mean ± std over seeds beside the source's claims."""
+"""Tables for people: mean ± std, Markdown tables, CSV files, the short summary of a set of rows.
+
+The study's own report (every configuration with its statistics and verdicts) is
+:func:`mnistlib.study.reproduce.write_study`; these are the plain pieces it and the other commands share."""
 from __future__ import annotations
 
 import csv
 import statistics
-from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .record import RunRecord
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
-def summarise(records: list[RunRecord]) -> list[dict]:
-    """Group run records by model (and tag); accuracies in percent."""
-    by_model: dict[str, list[RunRecord]] = defaultdict(list)
-    for r in records:
-        by_model[r.model + (f" ({r.tag})" if r.tag else "")].append(r)
-    rows = []
-    for model, runs in by_model.items():
-        first = runs[0]
-        test_mean, test_std = mean_std([100 * r.test_accuracy for r in runs])
-        val_mean, _ = mean_std([100 * r.val_accuracy for r in runs])
-        reported_acc, reported_params = first.reported_accuracy, first.reported_params
-        rows.append({
-            "model": model,
-            "seeds": len(runs),
-            "params": f"{first.params:,}",
-            "reported params": "-" if reported_params is None else f"{reported_params:,}",
-            "reported test %": "-" if reported_acc is None else f"{reported_acc:.2f}",
-            "measured test %": f"{test_mean:.2f} ± {test_std:.2f}" if len(runs) > 1 else f"{test_mean:.2f}",
-            "val %": f"{val_mean:.2f}",
-            "best epoch": "/".join(str(r.best_epoch) for r in runs),
-            "s/epoch": f"{statistics.fmean(r.seconds_per_epoch for r in runs):.1f}",
-            "device": first.device_name,
-            "torch": first.torch,
-            "commit": first.commit[:12],
-            "date": first.date[:10],
-        })
-    return rows
 
 
 def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:

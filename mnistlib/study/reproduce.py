@@ -14,7 +14,10 @@ recipe (:mod:`mnistlib.study.stats`: the bootstrap interval of the accuracy diff
 """
 from __future__ import annotations
 
+import csv
+import dataclasses
 import statistics
+import typing
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -193,8 +196,86 @@ def _one(values: list) -> str:
     return distinct[0] if len(distinct) == 1 else " / ".join(distinct)
 
 
-def summarise_study(records: list[RunRecord], labels: dict[str, np.ndarray], profile: str = "full") -> list[dict]:
-    """One row per (dataset, configuration). ``labels`` maps a dataset name to its test labels."""
+@dataclass(frozen=True)
+class StudyRow:
+    """One (dataset, configuration) of the study, as numbers: accuracies in percent, the t-interval of the
+    mean (``None`` from one seed), Δ against the paper CNN under its recipe with its paired-bootstrap interval,
+    McNemar's test on seed 0 (``None`` for the reference itself). ``summary.csv`` holds these fields;
+    :meth:`display` formats them for a table."""
+
+    dataset: str
+    model: str
+    seeds: int
+    mean: float
+    std: float | None
+    low: float
+    high: float
+    t_low: float | None
+    t_high: float | None
+    reported: float | None
+    verdict: str
+    reported_params: int | None
+    params: int
+    params_verdict: str
+    epochs_to_best: float
+    seconds_per_epoch: float
+    images_per_second: float | None
+    delta: float | None
+    delta_low: float | None
+    delta_high: float | None
+    mcnemar_b: int | None
+    mcnemar_c: int | None
+    mcnemar_p: float | None
+    device: str
+    torch: str
+    commit: str
+    date: str
+    rerun: str
+
+    def display(self) -> dict[str, str]:
+        """The row as the summary's Markdown table shows it."""
+        dash = lambda value, fmt: "-" if value is None else format(value, fmt)
+        return {
+            "dataset": self.dataset, "model": self.model, "seeds": str(self.seeds),
+            "reported test %": dash(self.reported, ".2f"),
+            "measured test %": f"{self.mean:.2f} ± {self.std:.2f}" if self.std is not None
+            else f"{self.mean:.2f} (one seed)",
+            "min–max %": f"{self.low:.2f}–{self.high:.2f}",
+            "95% t-interval %": "-" if self.t_low is None else f"{self.t_low:.2f}–{self.t_high:.2f}",
+            "accuracy verdict": self.verdict, "reported params": dash(self.reported_params, ","),
+            "params": f"{self.params:,}", "params verdict": self.params_verdict,
+            "epochs to best": f"{self.epochs_to_best:.1f}", "s/epoch": f"{self.seconds_per_epoch:.2f}",
+            "inference img/s": dash(self.images_per_second, ",.0f"),
+            "Δ vs shao_cnn (points, 95% CI)": "-" if self.delta is None else
+            f"{self.delta:+.2f} ({self.delta_low:+.2f} to {self.delta_high:+.2f})",
+            "McNemar vs shao_cnn (seed 0)": "-" if self.mcnemar_p is None else
+            f"b={self.mcnemar_b}, c={self.mcnemar_c}, p={self.mcnemar_p:.2g}",
+            "device": self.device, "torch": self.torch, "commit": self.commit, "date": self.date, "rerun": self.rerun,
+        }
+
+    @classmethod
+    def from_csv(cls, values: dict[str, str]) -> "StudyRow":
+        """A row of ``summary.csv`` back with its types (an empty cell is ``None``)."""
+        hints = typing.get_type_hints(cls)
+
+        def parse(name: str, text: str):
+            kind = hints[name]
+            if text == "" and type(None) in typing.get_args(kind):
+                return None
+            base = next((t for t in (int, float) if t is kind or t in typing.get_args(kind)), str)
+            return base(text)
+
+        return cls(**{f.name: parse(f.name, values[f.name]) for f in dataclasses.fields(cls)})
+
+
+def read_summary(path: str | Path) -> list[StudyRow]:
+    """The rows of a committed ``summary.csv``."""
+    with open(path, newline="") as fh:
+        return [StudyRow.from_csv(row) for row in csv.DictReader(fh)]
+
+
+def summarise_study(records: list[RunRecord], labels: dict[str, np.ndarray], profile: str = "full") -> list[StudyRow]:
+    """One :class:`StudyRow` per (dataset, configuration). ``labels`` maps a dataset name to its test labels."""
     groups: dict[tuple[str, Configuration], list[RunRecord]] = defaultdict(list)
     for r in records:
         groups[(r.dataset, Configuration(r.model, r.recipe))].append(r)
@@ -207,47 +288,35 @@ def summarise_study(records: list[RunRecord], labels: dict[str, np.ndarray], pro
         info = get_model_info(config.model)
         # the sources report MNIST figures, and the course's own recipes have no reported figure
         claim = headline(config.model) if dataset == "mnist" and config.recipe is None else None
-        row = {
-            "dataset": dataset, "model": config.label, "seeds": len(runs),
-            "reported test %": "-" if claim is None else f"{claim.value:.2f}",
-            "measured test %": f"{mean:.2f} ± {std:.2f}" if len(runs) > 1 else f"{mean:.2f} (one seed)",
-            "min–max %": f"{min(accs):.2f}–{max(accs):.2f}",
-            "95% t-interval %": "-" if interval is None else f"{interval[1]:.2f}–{interval[2]:.2f}",
-            "accuracy verdict": "no figure reported" if claim is None else
-                                (untested(profile) or claim_verdict(claim, accs)),
-            "reported params": "-" if info.reported_params is None else f"{info.reported_params:,}",
-            "params": f"{runs[0].params:,}",
-            "params verdict": params_verdict(info.reported_params, runs[0].params),
-            "epochs to best": f"{statistics.fmean(r.best_epoch for r in runs):.1f}",
-            "s/epoch": f"{statistics.fmean(r.seconds_per_epoch for r in runs):.2f}",
-            "inference img/s": _speed(runs),
-        }
-        row.update(_versus_reference(groups.get((dataset, REFERENCE)), runs, labels[dataset], config))
-        row.update({"device": _one(r.device_name for r in runs), "torch": _one(r.torch for r in runs),
-                    "commit": _one(r.commit[:12] for r in runs), "date": _one(r.date[:10] for r in runs),
-                    "rerun": config.command(profile, runs[0].seed, dataset,
-                                            bool(runs[0].config.get("cuda_graph")))})
-        rows.append(row)
+        speeds = [r.inference_images_per_second for r in runs if r.inference_images_per_second is not None]
+        rows.append(StudyRow(
+            dataset=dataset, model=config.label, seeds=len(runs), mean=mean, std=std if len(runs) > 1 else None,
+            low=min(accs), high=max(accs), t_low=None if interval is None else interval[1],
+            t_high=None if interval is None else interval[2],
+            reported=None if claim is None else claim.value,
+            verdict="no figure reported" if claim is None else (untested(profile) or claim_verdict(claim, accs)),
+            reported_params=info.reported_params, params=runs[0].params,
+            params_verdict=params_verdict(info.reported_params, runs[0].params),
+            epochs_to_best=statistics.fmean(r.best_epoch for r in runs),
+            seconds_per_epoch=statistics.fmean(r.seconds_per_epoch for r in runs),
+            images_per_second=statistics.fmean(speeds) if speeds else None,
+            **_versus_reference(groups.get((dataset, REFERENCE)), runs, labels[dataset], config),
+            device=_one(r.device_name for r in runs), torch=_one(r.torch for r in runs),
+            commit=_one(r.commit[:12] for r in runs), date=_one(r.date[:10] for r in runs),
+            rerun=config.command(profile, runs[0].seed, dataset, bool(runs[0].config.get("cuda_graph")))))
     return rows
-
-
-def _speed(runs: list[RunRecord]) -> str:
-    speeds = [r.inference_images_per_second for r in runs if r.inference_images_per_second is not None]
-    return f"{statistics.fmean(speeds):,.0f}" if speeds else "-"
 
 
 def _versus_reference(reference: list[RunRecord] | None, runs: list[RunRecord], labels: np.ndarray,
                       config: Configuration) -> dict:
-    """Δ accuracy against the paper CNN with its 95% paired-bootstrap interval, and McNemar on seed 0."""
-    empty = {"Δ vs shao_cnn (points, 95% CI)": "-", "McNemar vs shao_cnn (seed 0)": "-"}
+    """Δ accuracy (points) against the paper CNN with its 95% paired-bootstrap interval, McNemar on seed 0."""
     if not reference or config == REFERENCE:
-        return empty
+        return dict(delta=None, delta_low=None, delta_high=None, mcnemar_b=None, mcnemar_c=None, mcnemar_p=None)
     reference = sorted(reference, key=lambda r: r.seed)
     ours, theirs = _correctness(runs, labels), _correctness(reference, labels)
     diff, low, high = (100 * v for v in bootstrap_difference(ours, theirs))
     test = mcnemar(ours[0], theirs[0])
-    return {"Δ vs shao_cnn (points, 95% CI)": f"{diff:+.2f} ({low:+.2f} to {high:+.2f})",
-            "McNemar vs shao_cnn (seed 0)": f"b={test.b}, c={test.c}, p={test.p:.2g}"}
+    return dict(delta=diff, delta_low=low, delta_high=high, mcnemar_b=test.b, mcnemar_c=test.c, mcnemar_p=test.p)
 
 
 # ------------------------------------------------------------------------------------------------- claims
@@ -352,7 +421,8 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
     """``summary.csv`` (one row per configuration) and ``summary.md`` (that table, then the claims)."""
     rows = summarise_study(records, labels, profile)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(rows, out / "summary.csv")
+    write_csv([dataclasses.asdict(r) for r in rows], out / "summary.csv")
+    shown = [r.display() for r in rows]
     claims = claim_rows(records, labels, pending_models(records))
     short = ["dataset", "model", "seeds", "reported test %", "measured test %", "min–max %", "95% t-interval %",
              "accuracy verdict", "reported params", "params", "params verdict", "epochs to best", "s/epoch",
@@ -363,11 +433,11 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
             "evaluation per run. Mean ± sample std over seeds; the 95% t-interval is of that mean (none from one seed, "
             "and no verdict either). Δ (with its paired-bootstrap interval over the test images) and McNemar "
             "compare each configuration with `shao_cnn` under the paper's recipe on the same test images.", "",
-            markdown_table(rows, short), "", "## The sources' figures", "",
+            markdown_table(shown, short), "", "## The sources' figures", "",
             markdown_table(claims) if claims else "*(no run of a source's recipe on MNIST)*", "",
             "## Provenance and reruns", "",
             *[f"- {device}, torch {torch_version}, commit `{commit}`" for device, torch_version, commit in provenance],
-            "", markdown_table(rows, ["dataset", "model", "date", "rerun"]), ""]
+            "", markdown_table(shown, ["dataset", "model", "date", "rerun"]), ""]
     path = out / "summary.md"
     path.write_text("\n".join(text))
     return path

@@ -118,6 +118,9 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+# The GPU's fast path: CUDA-graph replay, bf16 autocast, cuDNN free to pick non-deterministic algorithms.
+FAST_PATH: dict[str, Any] = dict(cuda_graph=True, precision="bf16", deterministic=False)
+
 # How a run is computed, not what it computes: the device, the determinism of cuDNN's algorithms, and the
 # two fast paths (CUDA-graph replay, torch.compile). A finished or interrupted run is the same experiment
 # whatever these were.

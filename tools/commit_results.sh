@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Commit what the CPU study has finished: rewrite results/full/summary.* and PLAN.md from the finished runs,
+# then commit results/ (run records, seed 0's weights, the tables). Checkpoints stay ignored.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+"$PY" -m mnistlib reproduce --summary-only --out results/full >/dev/null
+"$PY" -m mnistlib plan >/dev/null
+git add results
+done_line=$(grep -o '^\*\*[0-9]* of [0-9]* CPU runs done' results/full/PLAN.md | tr -d '*')
+git diff --cached --quiet -- results || git commit -qm "results: ${done_line}" -- results
+git log --oneline -1
