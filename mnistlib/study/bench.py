@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from ..training.checkpoint import write_json, write_text
 from ..training.config import FAST_PATH, TrainConfig, resolve_config
 from ..data import MNIST_MEAN_STD, DeviceData, get_spec, load_arrays, load_data, locate
 from ..data.device import to_device_split
@@ -322,13 +323,11 @@ def measured_on(result: dict) -> str:
 
 def write_bench(result: dict, out: str | Path) -> Path:
     """``bench.json`` (everything measured), ``bench.csv`` and ``bench.md`` (the table and the findings)."""
-    import json
-
     from .report import markdown_table, write_csv
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_json(result, out / "bench.json")
     rows = table_rows(result)
     write_csv(rows, out / "bench.csv")
     text = ["# Training-path benchmark", "",
@@ -336,5 +335,5 @@ def write_bench(result: dict, out: str | Path) -> Path:
             f"(median epoch after the first).", "", markdown_table(rows), "",
             *[f"- {line}" for line in findings(result)], ""]
     path = out / "bench.md"
-    path.write_text("\n".join(text))
+    write_text("\n".join(text), path)
     return path

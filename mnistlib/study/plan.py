@@ -18,7 +18,7 @@ from pathlib import Path
 from ..training.config import resolve_config
 from ..data import load_data
 from ..models import get_model, get_model_info
-from ..training.checkpoint import write_json
+from ..training.checkpoint import write_json, write_text
 from .record import RunRecord
 from .run import normalization, run_name
 from .report import markdown_table
@@ -84,7 +84,7 @@ def pending_reason(model: str, results: str | Path = "results") -> str:
     seconds = json.loads(times.read_text())["after"].get(model) if times.exists() else None
     minutes = None if seconds is None else seconds * resolve_config(model, "full").epochs / 60
     if any(item.model == model and on_cpu(item, minutes) for item in cpu_study()):
-        return "the CPU study has not reached it yet"
+        return "the CPU study has not reached it yet (results/full/PLAN.md)"
     estimate = "" if minutes is None else f", about {minutes:.0f} min a seed on this CPU"
     return f"needs a GPU (issue 18{estimate}): python -m mnistlib reproduce --models {model} --cuda-graph"
 
@@ -177,5 +177,5 @@ def write_plan(results: str | Path = "results", measure_now: bool = False, log=p
             "## Runs", "", markdown_table(rows), ""]
     path = results / "full" / "PLAN.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(text))
+    write_text("\n".join(text), path)
     return path

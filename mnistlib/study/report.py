@@ -5,8 +5,11 @@ The study's own report (every configuration with its statistics and verdicts) is
 from __future__ import annotations
 
 import csv
+import io
 import statistics
 from pathlib import Path
+
+from ..training.checkpoint import write_text
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -26,11 +29,11 @@ def write_csv(rows: list[dict], path: str | Path, columns: list[str] | None = No
     """Rows of dicts as CSV: ``columns`` (default: those of the first row), other keys left out."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, columns or list(rows[0]), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, columns or list(rows[0]), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_text(buffer.getvalue(), path)
 
 
 def write_summary(rows: list[dict], out: Path, profile: str) -> Path:
@@ -38,5 +41,5 @@ def write_summary(rows: list[dict], out: Path, profile: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out / "summary.csv")
     path = out / "summary.md"
-    path.write_text(f"# Comparison, profile `{profile}`\n\n{markdown_table(rows)}\n")
+    write_text(f"# Summary, profile `{profile}`\n\n{markdown_table(rows)}\n", path)
     return path

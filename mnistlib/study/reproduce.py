@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..training.checkpoint import write_text
 from ..training.config import alternative_recipes
 from ..data.locate import load_arrays
 from ..models import Claim, get_model_info, list_models
@@ -410,11 +411,11 @@ def claim_rows(records: list[RunRecord], labels: dict[str, np.ndarray] | None = 
 
 
 def pending_models(records: list[RunRecord]) -> dict[str, str]:
-    """Every model with claims but no MNIST run of its source's recipe in ``records``, and why."""
+    """Every model of the registry without an MNIST run of its source's recipe in ``records``, and why."""
     from .plan import pending_reason
 
     done = {r.model for r in records if r.dataset == "mnist" and r.recipe is None}
-    return {m: pending_reason(m) for m in list_models() if get_model_info(m).claims and m not in done}
+    return {m: pending_reason(m) for m in list_models() if m not in done}
 
 
 def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[str, np.ndarray]) -> Path:
@@ -423,7 +424,8 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
     out.mkdir(parents=True, exist_ok=True)
     write_csv([dataclasses.asdict(r) for r in rows], out / "summary.csv")
     shown = [r.display() for r in rows]
-    claims = claim_rows(records, labels, pending_models(records))
+    pending = pending_models(records)
+    claims = claim_rows(records, labels, pending)
     short = ["dataset", "model", "seeds", "reported test %", "measured test %", "min–max %", "95% t-interval %",
              "accuracy verdict", "reported params", "params", "params verdict", "epochs to best", "s/epoch",
              "inference img/s", "Δ vs shao_cnn (points, 95% CI)", "McNemar vs shao_cnn (seed 0)"]
@@ -433,13 +435,16 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
             "evaluation per run. Mean ± sample std over seeds; the 95% t-interval is of that mean (none from one seed, "
             "and no verdict either). Δ (with its paired-bootstrap interval over the test images) and McNemar "
             "compare each configuration with `shao_cnn` under the paper's recipe on the same test images.", "",
-            markdown_table(shown, short), "", "## The sources' figures", "",
+            markdown_table(shown, short), "",
+            "## Pending", "",
+            *([f"- `{model}`: {reason}" for model, reason in pending.items()] or ["*(none: every model has runs)*"]),
+            "", "## The sources' figures", "",
             markdown_table(claims) if claims else "*(no run of a source's recipe on MNIST)*", "",
             "## Provenance and reruns", "",
             *[f"- {device}, torch {torch_version}, commit `{commit}`" for device, torch_version, commit in provenance],
             "", markdown_table(shown, ["dataset", "model", "date", "rerun"]), ""]
     path = out / "summary.md"
-    path.write_text("\n".join(text))
+    write_text("\n".join(text), path)
     return path
 
 

@@ -41,9 +41,14 @@ def save_atomic(obj: dict[str, Any], path: str | Path) -> Path:
     return write_atomic(path, lambda fh: torch.save(obj, fh))
 
 
+def write_text(text: str, path: str | Path) -> Path:
+    """``text`` as UTF-8, written atomically."""
+    return write_atomic(path, lambda fh: fh.write(text.encode()))
+
+
 def write_json(obj: dict, path: str | Path) -> Path:
     """``obj`` as indented JSON, written atomically."""
-    return write_atomic(path, lambda fh: fh.write((json.dumps(obj, indent=1) + "\n").encode()))
+    return write_text(json.dumps(obj, indent=1) + "\n", path)
 
 
 def load(path: str | Path) -> dict[str, Any]:
