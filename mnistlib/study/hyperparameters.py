@@ -80,6 +80,11 @@ def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] |
                  log=print, compile: bool = False) -> list[dict]:
     """Train every variant with ``seeds`` seeds (finished runs are read back, interrupted ones resume);
     returns one :func:`ablation_row` per run. ``compile``: train through ``torch.compile`` (the CPU's fast path)."""
+    from ..training.checkpoint import write_text
+    from ..training.device import resolve_device
+    from .provenance import environment
+
+    write_text(environment(resolve_device(device)), Path(out) / "environment.txt")
     records = []
     for variant in ablation_variants(factors):
         for seed in range(seeds):

@@ -55,3 +55,18 @@ def provenance(device: torch.device) -> dict:
         "commit": git_commit(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def environment(device: torch.device) -> str:
+    """The exact software behind a study, ``pip freeze``-style: every installed distribution pinned, after a
+    header with Python, the torch build (CUDA and cuDNN versions) and the device. Written beside a study's
+    results (``environment.txt``) when it runs."""
+    from importlib import metadata
+
+    packages = sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()
+                       if d.metadata["Name"]}, key=str.lower)
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    header = [f"# python {platform.python_version()} ({platform.platform()})",
+              f"# torch {torch.__version__} (CUDA {torch.version.cuda}, cuDNN {cudnn})",
+              f"# device {device_name(device)}", f"# commit {git_commit()}"]
+    return "\n".join(header + packages) + "\n"

@@ -27,6 +27,8 @@ from typing import Callable
 import numpy as np
 
 from ..training.checkpoint import write_text
+from ..training.device import resolve_device
+from .provenance import environment
 from ..training.config import alternative_recipes
 from ..data.locate import load_arrays
 from ..models import Claim, get_model_info, list_models
@@ -102,6 +104,8 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     out = Path(out)
     runs_dir = Path(runs) if runs is not None else out / "runs"
     todo = plan(study(models), seeds, datasets or ["mnist"], seed_limits) if train else []
+    if todo:  # the software that trains this call's runs
+        write_text(environment(resolve_device(device)), out / "environment.txt")
     records = []
     for i, (dataset, config, seed) in enumerate(todo, 1):
         name = run_name(config.model, profile, seed, dataset, config.recipe)
