@@ -63,16 +63,20 @@ def test_verdicts():
     assert claim_verdict(average, [99.0]) == "one seed (99): no verdict"
     assert claim_verdict(average, [99.3, 99.5]).startswith("reproduced: 99.4 (95% CI")
     assert claim_verdict(average, [99.00, 99.02, 99.04]) == \
-        "not reproduced: 99.02 (95% CI 98.97–99.07), 0.33 points short of the claim"
+        "not reproduced: 99.02 (95% CI 98.97–99.07), 0.33 points below the claim"
     assert claim_verdict(Claim("test accuracy %", 97.45, "x"), [99.5, 99.6, 99.55]).startswith("exceeded: 99.55")
     best = Claim("best test accuracy %", 99.10, "x", statistic="best")
     assert claim_verdict(best, [99.0, 99.2]) == "reproduced: best seed 99.20"
-    assert claim_verdict(best, [98.9, 99.0]).startswith("not reproduced: best seed 99.00, 0.1 points short")
+    assert claim_verdict(best, [98.9, 99.0]).startswith("not reproduced: best seed 99.00, 0.1 points below")
+    loss = Claim("test loss", 0.0171, "x")
+    assert claim_verdict(loss, [0.03, 0.031, 0.032]).startswith("not reproduced: 0.031 (95% CI")  # worse: higher
+    assert claim_verdict(loss, [0.010, 0.011, 0.012]).startswith("exceeded: 0.011")  # better: lower
     whole = Claim("test accuracy of digit 6 %", 97, "x", resolution=0.5)
     assert claim_verdict(whole, [97.4, 97.45, 97.5]).startswith("reproduced")  # "97%" covers 96.5 to 97.5
     epoch = Claim("best validation epoch", 8, "x", statistic="each")
     assert claim_verdict(epoch, [6.0, 9.0]) == "reproduced: 6–9"
-    assert claim_verdict(epoch, [3.0]).startswith("not reproduced: 3–3, 5 short")
+    assert claim_verdict(epoch, [3.0]).startswith("not reproduced: 3–3, 5 below")
+    assert claim_verdict(epoch, [12.0, 20.0]).startswith("not reproduced: 12–20, 4 above")  # no better side
     assert params_verdict(None, 10) == "not reported"
     assert params_verdict(100, 100) == "matches exactly"
     assert params_verdict(161_000, 161_824) == "close: +824 (+0.51%)"
@@ -123,8 +127,8 @@ def test_summary_compares_with_the_paper_cnn_on_the_same_images():
     claims = {(r["model"], r["claim"]): r for r in claim_rows(records, {"mnist": labels}, {"gecco": "needs a GPU"})}
     assert claims[("shao_cnn", "training accuracy %")]["measured"] == "99.00 ± 0.00 (n=2)"
     assert claims[("shao_cnn", "training accuracy %")]["verdict"] == \
-        "not reproduced: 99 (95% CI 99–99), 0.82 points short of the claim"
-    assert claims[("shao_cnn", "best validation epoch")]["verdict"] == "not reproduced: 3–3, 5 short of the claim"
+        "not reproduced: 99 (95% CI 99–99), 0.82 points below the claim"
+    assert claims[("shao_cnn", "best validation epoch")]["verdict"] == "not reproduced: 3–3, 5 below the claim"
     assert claims[("shao_cnn", "test accuracy %")]["verdict"] == shao.verdict
     assert claims[("shao_cnn", "test loss")]["measured"] == "0.0300 ± 0.0000 (n=2)"
     assert claims[("shao_cnn", "gain from learning-rate decay (points)")]["verdict"].startswith("measured by the ablation")

@@ -348,8 +348,10 @@ def claim_verdict(claim: Claim, values: list[float]) -> str:
     """Whether ``claim`` reproduced in the per-seed ``values``: an average (or single figure) against the 95%
     t-interval of their mean, a best figure against the best seed, an epoch against the seeds' range. The
     claim counts as its interval ``value ± resolution`` (a whole percent covers half a point each side).
-    One seed gives no verdict."""
+    One seed gives no verdict. Outside the claim, an accuracy above it ``exceeded`` it and a loss below it did
+    (the better side); the worse side, and either side of an epoch, did not reproduce it."""
     unit = " points" if claim.quantity.endswith("%") else ""
+    better = "above" if claim.quantity.endswith("%") else "below" if "loss" in claim.quantity else None
     low_claim, high_claim = claim.value - claim.resolution, claim.value + claim.resolution
     if claim.statistic == "each":
         low, high, shown = min(values), max(values), f"{min(values):g}–{max(values):g}"
@@ -363,9 +365,9 @@ def claim_verdict(claim: Claim, values: list[float]) -> str:
         shown = f"{mean:.4g} (95% CI {low:.4g}–{high:.4g})"
     if high >= low_claim and (low <= high_claim or claim.statistic == "best"):  # a best seed above a best: met
         return f"reproduced: {shown}"
-    gap = low_claim - high if high < low_claim else low - high_claim
-    return f"{'not reproduced' if high < low_claim else 'exceeded'}: {shown}, {gap:.2g}{unit} " \
-           f"{'short of' if high < low_claim else 'beyond'} the claim"
+    side = "below" if high < low_claim else "above"
+    gap = low_claim - high if side == "below" else low - high_claim
+    return f"{'exceeded' if side == better else 'not reproduced'}: {shown}, {gap:.2g}{unit} {side} the claim"
 
 
 def _measured(claim: Claim, values: list[float]) -> str:
