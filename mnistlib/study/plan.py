@@ -173,6 +173,9 @@ def write_plan(results: str | Path = "results", measure_now: bool = False, log=p
             f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
             f"{left:.1f} CPU hours left.**", "",
             "## Before and after the fast path", "",
+            "Plain: eager PyTorch (GECCO: torch_geometric's message passing over the published edges); fast: "
+            "`torch.compile` (GECCO: the published graph's closed form, the same function). "
+            + times.get("note", ""), "",
             markdown_table(before) if before else "*(not measured yet)*", "",
             "## Runs", "", markdown_table(rows), ""]
     path = results / "full" / "PLAN.md"

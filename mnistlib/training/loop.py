@@ -132,8 +132,10 @@ def compiled(forward: Callable) -> Callable:
     """``torch.compile(forward)``, drawing dropout's random numbers as eager PyTorch does
     (``fallback_random``), so that a compiled run follows the eager one step for step, up to rounding.
 
-    On a 2-core CPU it trains Shao's CNN about 2.5 times as fast as eager: inductor fuses each batch norm
-    with its ReLU, which eager runs as four memory-bound passes over the activations."""
+    On a 2-core CPU a training epoch of Shao's CNN at batch 1,000 takes 14.9 s instead of 21.4 s
+    (``results/full/PLAN.md``): inductor fuses each batch norm with its ReLU, which eager runs as separate
+    memory-bound passes over the activations (a profile of the eager step: convolutions 51%, batch norm
+    forward and backward 28%, ReLU 10%)."""
     return torch.compile(forward, options={"fallback_random": True})
 
 
