@@ -148,15 +148,32 @@ def cmd_tune(args) -> None:
 
 
 def cmd_ablate(args) -> None:
-    from .study.hyperparameters import ablation_table, run_ablation, write_ablation_csv
+    from .study.hyperparameters import ablation_table, run_ablation
     from .study.report import write_summary
 
     runs = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device, compile=args.compile)
-    write_ablation_csv(runs, Path(args.out) / "ablation.csv")
     rows = ablation_table(runs)
     path = write_summary(rows, Path(args.out), args.profile)
     print(format_table(rows, list(rows[0])))
     print(f"summary written to {path}")
+
+
+def cmd_export(args) -> None:
+    from .study.export import describe_export, export_onnx
+
+    path = export_onnx(args.weights, args.onnx)
+    about = describe_export(path)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and {path.with_suffix('.json').name}: {about['model']}"
+          f"{' (' + about['recipe'] + ')' if about['recipe'] else ''}, seed {about['seed']}, test "
+          f"{100 * about['test_accuracy']:.2f}%, opset {about['opset']}, input raw pixels 0-255")
+
+
+def cmd_sync(args) -> None:
+    from . import __version__
+    from .course.launch import sync
+
+    changed = sync(__version__)
+    print("\n".join(f"rewrote {p}" for p in changed) or "everything already matches _config.yml")
 
 
 def cmd_plan(args) -> None:
@@ -256,6 +273,13 @@ def build_parser() -> Parser:
     plan.add_argument("--results", default="results", help="the results folder (default results/)")
     plan.set_defaults(func=cmd_plan)
 
+    export = sub.add_parser("export", help="export a trained run to ONNX (normalisation inside the graph, dynamic "
+                            "batch) with a JSON of its provenance beside it")
+    export.add_argument("weights", help="a run's <run>.weights.pt or <run>.pt, its <run>.json beside it")
+    export.add_argument("--onnx", required=True, help="the ONNX file to write")
+    export.set_defaults(func=cmd_export)
+    sub.add_parser("sync", help="regenerate the chapters' launch links and install cell and the README's badges "
+                   "from _config.yml's repository URL").set_defaults(func=cmd_sync)
     book = sub.add_parser("book", help="execute the chapters with papermill and build the Jupyter Book")
     book.add_argument("--profile", choices=PROFILES, default="quick")
     book.add_argument("--out", default="_build", help="build folder (default _build/)")

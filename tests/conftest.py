@@ -1,9 +1,14 @@
-"""Shared fixtures: tiny generated IDX datasets, and the real MNIST (via $MNIST_DATA) loaded once."""
+"""Shared fixtures: tiny generated IDX datasets, the real MNIST (via $MNIST_DATA) loaded once, the smoke book
+built once, and Chromium serving it."""
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import http.server
+import shutil
 import struct
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +73,38 @@ def mnist_cpu(mnist_dir):
     from mnistlib.data import load_data
 
     return load_data("mnist", root=mnist_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory) -> Path:
+    """The book built once under the smoke profile (papermill, then Jupyter Book): its HTML folder."""
+    from mnistlib.course.book import build_book
+
+    return build_book("smoke", tmp_path_factory.mktemp("book") / "build", log=None)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder without a log line per request."""
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser_context(smoke_book):
+    """Chromium (Debian's, driven by Playwright) on the smoke book served from a local HTTP server, every other
+    address blocked: ``(context, base URL, HTML folder)``."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (in the test extras)")
+    if chromium is None:
+        pytest.skip("no Chromium: apt-get install chromium (Debian) for the browser tests")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(smoke_book)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        context = browser.new_context()
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+        yield context, base, smoke_book
+        browser.close()
+    server.shutdown()

@@ -3,8 +3,11 @@ warnings as errors, and every chapter page carries its executed outputs and figu
 from __future__ import annotations
 
 import json
+import shutil
 
-from mnistlib.course.book import build_book, chapters
+import pytest
+
+from mnistlib.course.book import chapters
 
 
 def test_notebooks_are_committed_without_outputs_and_take_parameters():
@@ -14,15 +17,44 @@ def test_notebooks_are_committed_without_outputs_and_take_parameters():
         assert any("parameters" in c["metadata"].get("tags", []) for c in cells), path
 
 
-def test_smoke_book_builds_with_outputs_and_figures(tmp_path):
-    html = build_book("smoke", tmp_path / "build", log=None)
+def test_smoke_book_builds_with_outputs_and_figures(smoke_book):
+    html, figures = smoke_book, 0
     for path in chapters():
         page = (html / "notebooks" / f"{path.stem}.html").read_text()
         assert "Profile <strong>smoke</strong>" in page, path.stem
         assert 'class="cell_output' in page, path.stem
         assert "<table" in page and "|---|" not in page, path.stem  # computed tables render as tables
-    assert len(list((html / "_images").glob("*.png"))) >= 9
+        assert 'class="exercise' in page and "solution" in page, path.stem  # exercises, solutions hidden
+        figures += page.count('<img src="data:image/png;base64,')  # the library's figures, with alt text
+    assert figures >= 12
     assert (html / "book" / "references.html").exists()
+    if shutil.which("npm"):  # without npm the build says so and falls back to MathJax's CDN
+        assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").exists()  # formulas without a network
+
+
+def test_the_first_page_opens_with_the_answer(smoke_book):
+    page = (smoke_book / "book" / "intro.html").read_text()
+    assert page.index("The answer, as measured") < page.index("This course reproduces")
+    for claim in ("test accuracy %", "parameters"):
+        assert claim in page
+    assert "not reproduced" in page and "pending" in page  # the committed verdicts, and what is missing
+    assert "03_paper_cnn.html" in page  # each row links to its chapter
+
+
+def test_a_failing_chapter_is_named_with_its_cell_and_the_others_still_run(tmp_path):
+    import nbformat
+
+    from mnistlib.course.book import ChapterFailed, execute_chapters
+
+    (tmp_path / "notebooks").mkdir()
+    for name, code in (("01_bad", "profile = 'x'\n"), ("02_good", "profile = 'x'\n")):
+        cells = [nbformat.v4.new_code_cell(code, metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell("1 / 0" if name == "01_bad" else "print('fine')")]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
+            "name": "python3", "display_name": "Python 3", "language": "python"}}), tmp_path / "notebooks" / f"{name}.ipynb")
+    with pytest.raises(ChapterFailed, match=r"01_bad.ipynb, cell 2 .*ZeroDivisionError"):
+        execute_chapters("smoke", tmp_path / "out", root=tmp_path, log=None, progress=False)
+    assert (tmp_path / "out" / "notebooks" / "02_good.ipynb").exists()
 
 
 def test_find_results_looks_upwards_from_the_working_directory(tmp_path, monkeypatch):

@@ -6,6 +6,14 @@ notebook with papermill into ``<out>/source/notebooks/`` (its ``parameters`` cel
 profile), then runs ``jupyter-book build`` on that folder with warnings as errors. Jupyter Book's own
 execution is off (``_config.yml``): nothing runs twice. The executed copies keep the repository's layout,
 so the launch buttons open ``notebooks/<chapter>.ipynb`` in the repository.
+
+Before rendering, the build writes the first page's answer (:mod:`mnistlib.course.answer`: the sources'
+claims and the study's verdicts, from the committed results) and copies a pinned MathJax into the book's
+static files, so that formulas render without a network, and the "draw a digit" page's files
+(:mod:`mnistlib.course.demo`).
+
+Progress: papermill's bar counts each chapter's cells. A chapter that fails is named with its cell and
+error; the others are still executed and rendered, then the build raises :class:`ChapterFailed`.
 """
 from __future__ import annotations
 
@@ -35,12 +43,20 @@ def chapters(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9]*.ipynb"))
 
 
+class ChapterFailed(RuntimeError):
+    """One or more chapters raised: each is named with its cell and error (the rest of the book is built)."""
+
+
 def execute_chapters(profile: str, out: Path, *, root: Path = ROOT, only: list[str] | None = None,
-                     log=print) -> list[Path]:
-    """Execute every chapter (or those whose name contains an entry of ``only``) into ``out/notebooks``."""
+                     log=print, progress: bool = True) -> list[Path]:
+    """Execute every chapter (or those whose name contains an entry of ``only``) into ``out/notebooks``,
+    each with a progress bar over its cells. Every chapter runs even when one fails; then
+    :class:`ChapterFailed` names the failures (chapter, cell, error)."""
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
     log = log or (lambda *_: None)
+    failures = []
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     env_runs = os.environ.setdefault("MNIST_COURSE_RUNS", str((root / "runs" / "book").resolve()))
     absolute_data_paths()  # the kernels run in the repository's root, not necessarily here
@@ -51,10 +67,19 @@ def execute_chapters(profile: str, out: Path, *, root: Path = ROOT, only: list[s
         target = out / "notebooks" / notebook.name
         t0 = time.perf_counter()
         log(f"executing {notebook.name} (profile {profile}, runs in {env_runs})")
-        papermill.execute_notebook(str(notebook), str(target), parameters={"profile": profile},
-                                   cwd=str(root), kernel_name="python3", progress_bar=False)
+        try:
+            papermill.execute_notebook(str(notebook), str(target), parameters={"profile": profile},
+                                       cwd=str(root), kernel_name="python3", progress_bar=progress)
+        except PapermillExecutionError as error:
+            failures.append(f"{notebook.name}, cell {error.cell_index} (execution {error.exec_count}): "
+                            f"{error.ename}: {error.evalue}")
+            log(f"  FAILED: {failures[-1]}")
+            continue
         log(f"  done in {time.perf_counter() - t0:.0f} s")
         done.append(target)
+    if failures:
+        raise ChapterFailed("chapters that failed (their executed copies, with the traceback, are in "
+                            f"{out / 'notebooks'}):\n" + "\n".join(f"- {f}" for f in failures))
     return done
 
 
@@ -71,7 +96,18 @@ def build_book(profile: str = "quick", out: str | Path = "_build", *, root: Path
     for name in BOOK_FILES:
         shutil.copy(root / name, source / name)
     shutil.copytree(root / "book", source / "book")
-    execute_chapters(profile, source, root=root, log=log)
+    from .answer import write_answer
+    from .assets import vendor_mathjax
+    from .demo import prepare_demo
+
+    write_answer(source / "book" / "_generated")
+    vendor_mathjax(source, log=log)
+    prepare_demo(source, root, log=log)
+    failed = None
+    try:
+        execute_chapters(profile, source, root=root, log=log)
+    except ChapterFailed as error:
+        failed = error  # render what was built, then say what failed
     executable = Path(sys.executable).with_name("jupyter-book")
     if not executable.exists():
         executable = Path(shutil.which("jupyter-book") or "jupyter-book")
@@ -81,4 +117,6 @@ def build_book(profile: str = "quick", out: str | Path = "_build", *, root: Path
     subprocess.run(command, check=True)
     html = out / "_build" / "html"
     log(f"book written to {html / 'index.html'}")
+    if failed is not None:
+        raise failed
     return html

@@ -32,6 +32,15 @@ def start_chapter(profile: str, device: str | None = None) -> Path:
     return runs_dir(profile)
 
 
+DEMO_IMAGES = 10_000  # the quick book's live runs train on this many images: they show, the study measures
+
+
+def demo(profile: str) -> dict:
+    """Config overrides for a chapter's live demonstration: under ``quick``, a 10,000-image subset (a loss
+    curve that moves in seconds); ``smoke`` has its own tiny subset, and ``full`` trains what it says."""
+    return {"train_subset": DEMO_IMAGES} if profile == "quick" else {}
+
+
 def runs_dir(profile: str) -> Path:
     """Where the book's training runs go: ``$MNIST_COURSE_RUNS/<profile>`` (default ``runs/book``)."""
     return Path(os.environ.get("MNIST_COURSE_RUNS", "runs/book")) / profile

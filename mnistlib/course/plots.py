@@ -1,7 +1,9 @@
 """The course's figures: learning curves, confusion matrices, digits, kernels, audits, comparisons.
 
-Each function draws on a new matplotlib figure (or the ``ax`` given) and returns the figure; the notebooks
-only call them. Seaborn styles the plots.
+Each function draws a new matplotlib figure and returns it, with ``fig.alt_text``: what the figure shows in
+words (the models and the key numbers), for readers who cannot see it. In a notebook the figure is displayed
+as an ``<img>`` carrying that text as its ``alt`` (:func:`figure_html`). Colours come from seaborn's
+colour-blind-safe palette, and series are told apart by their markers (or hatches) too, not by colour alone.
 """
 from __future__ import annotations
 
@@ -11,17 +13,59 @@ import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 import torch
 
-sns.set_theme(style="whitegrid", context="notebook")
+sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
+PALETTE = sns.color_palette("colorblind")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+HATCHES = ("", "//", "..", "xx", "\\\\", "--")
 
 
-def learning_curves(history: list[dict], title: str = ""):
-    """Loss and accuracy per epoch, training and validation, with the best epoch marked."""
+def described(fig, alt: str):
+    """``fig`` with its text alternative (``fig.alt_text``)."""
+    fig.alt_text = " ".join(alt.split())
+    _register_html_formatter()
+    return fig
+
+
+def figure_html(fig) -> str | None:
+    """A figure as ``<img>`` with its alt text (a PNG inside the page); ``None`` for a figure without one,
+    which IPython then shows as a plain image."""
+    import base64
+    import html
+    import io
+
+    alt = getattr(fig, "alt_text", None)
+    if not alt:
+        return None
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width: 100%"/>'
+
+
+def _register_html_formatter() -> None:
+    """In IPython, display figures through :func:`figure_html` (Jupyter Book and Colab render it). Called
+    after each figure is made: the inline backend, loaded with the first figure, drops earlier
+    registrations for figures."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from matplotlib.figure import Figure
+
+        shell.display_formatter.formatters["text/html"].for_type(Figure, figure_html)
+
+
+def learning_curves(history: list[dict], title: str = "", selected: int | None = None):
+    """Loss and accuracy per epoch, training and validation, with the selected epoch marked (``selected``,
+    by default the epoch of lowest validation loss)."""
     epochs = [h["epoch"] for h in history]
-    best = min(history, key=lambda h: h["val_loss"])["epoch"]
+    best = selected if selected is not None else min(history, key=lambda h: h["val_loss"])["epoch"]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for key, label in (("train", "training"), ("val", "validation")):
-        ax_loss.plot(epochs, [h[f"{key}_loss"] for h in history], marker="o", label=label)
-        ax_acc.plot(epochs, [100 * h[f"{key}_accuracy"] for h in history], marker="o", label=label)
+    for (key, label), marker in zip((("train", "training"), ("val", "validation")), MARKERS):
+        ax_loss.plot(epochs, [h[f"{key}_loss"] for h in history], marker=marker, label=label)
+        ax_acc.plot(epochs, [100 * h[f"{key}_accuracy"] for h in history], marker=marker, label=label)
     for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy (%)")):
         ax.axvline(best, color="grey", linestyle="--", linewidth=1, label="selected epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -30,7 +74,11 @@ def learning_curves(history: list[dict], title: str = ""):
     ax_loss.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    chosen = next(h for h in history if h["epoch"] == best)
+    return described(fig, f"Learning curves{': ' + title if title else ''}. Loss and accuracy per epoch over "
+                          f"{len(history)} epochs, training and validation; the selected epoch {best} has validation "
+                          f"accuracy {100 * chosen['val_accuracy']:.2f}% and validation loss {chosen['val_loss']:.4f}; "
+                          f"the last epoch's training accuracy is {100 * history[-1]['train_accuracy']:.2f}%.")
 
 
 def confusion_matrix(confusion: list[list[int]], classes=None, title: str = "Confusion matrix (test set)"):
@@ -44,19 +92,26 @@ def confusion_matrix(confusion: list[list[int]], classes=None, title: str = "Con
     ax.set_ylabel("true")
     ax.set_title(title + " (colour: errors only)")
     fig.tight_layout()
-    return fig
+    true, predicted = np.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
+    names = classes or [str(i) for i in range(len(matrix))]
+    return described(fig, f"{title}: {np.trace(matrix):,} of {matrix.sum():,} test images correct; the most "
+                          f"frequent error is {names[true]} read as {names[predicted]} "
+                          f"({off_diagonal[true, predicted]} times).")
 
 
 def per_class_accuracy(per_class: list[float], classes=None):
     fig, ax = plt.subplots(figsize=(7, 3))
     labels = classes or [str(i) for i in range(len(per_class))]
-    sns.barplot(x=labels, y=[100 * a for a in per_class], ax=ax, color="steelblue")
+    sns.barplot(x=labels, y=[100 * a for a in per_class], ax=ax, color=PALETTE[0])
     low = min(100 * a for a in per_class)
     ax.set_ylim(max(0, low - 2), 100)
     ax.set_xlabel("class")
     ax.set_ylabel("test accuracy (%)")
     fig.tight_layout()
-    return fig
+    worst, best = int(np.argmin(per_class)), int(np.argmax(per_class))
+    return described(fig, f"Test accuracy per class, from {100 * per_class[worst]:.2f}% (class {labels[worst]}) to "
+                          f"{100 * per_class[best]:.2f}% (class {labels[best]}); the axis starts at "
+                          f"{max(0, low - 2):.0f}%.")
 
 
 def digits(images: torch.Tensor, titles: list[str], columns: int = 8, mean: float = 0.0, std: float = 1.0):
@@ -70,7 +125,7 @@ def digits(images: torch.Tensor, titles: list[str], columns: int = 8, mean: floa
         ax.imshow((image[0].cpu() * std + mean).numpy(), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(title, fontsize=8)
     fig.tight_layout()
-    return fig
+    return described(fig, f"{n} digit images, each titled: {'; '.join(titles)}.")
 
 
 def kernels(weight: torch.Tensor, title: str = "First-layer kernels"):
@@ -84,7 +139,8 @@ def kernels(weight: torch.Tensor, title: str = "First-layer kernels"):
         ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return described(fig, f"{title}: {len(w)} kernels of {w.shape[-2]} by {w.shape[-1]} weights, from "
+                          f"{w.min().item():.2f} to {w.max().item():.2f} (blue negative, red positive).")
 
 
 def feature_maps(maps: torch.Tensor, title: str):
@@ -99,21 +155,25 @@ def feature_maps(maps: torch.Tensor, title: str):
         ax.imshow(fmap.numpy(), cmap="viridis")
     fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    active = [i for i, fmap in enumerate(m) if fmap.abs().max() > 0]
+    return described(fig, f"{title}: {len(m)} feature maps of {m.shape[-2]} by {m.shape[-1]} pixels; "
+                          f"{len(active)} of them respond somewhere on this digit.")
 
 
 def batch_size_audit(audits: dict[str, dict[int, float]]):
     """Test accuracy against evaluation batch size, one line per model (log-scaled batch axis)."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for name, by_size in audits.items():
+    for (name, by_size), marker in zip(audits.items(), MARKERS * 4):
         sizes = sorted(by_size)
-        ax.plot(sizes, [100 * by_size[s] for s in sizes], marker="o", label=name)
+        ax.plot(sizes, [100 * by_size[s] for s in sizes], marker=marker, label=name)
     ax.set_xscale("log")
     ax.set_xlabel("evaluation batch size")
     ax.set_ylabel("test accuracy (%)")
     ax.legend()
     fig.tight_layout()
-    return fig
+    lines = "; ".join(f"{name}: {', '.join(f'{100 * a:.2f}% at {b:,}' for b, a in sorted(by_size.items()))}"
+                      for name, by_size in audits.items())
+    return described(fig, f"Test accuracy against evaluation batch size (log scale), one line per model. {lines}.")
 
 
 def params_vs_error(rows: list[dict]):
@@ -133,7 +193,10 @@ def params_vs_error(rows: list[dict]):
     ax.set_ylabel("test error (%)")
     ax.set_title("Measured (filled) and reported (hollow)")
     fig.tight_layout()
-    return fig
+    points = "; ".join(f"{r['model']}: {r['params']:,} parameters, {100 - r['error']:.2f}% measured"
+                       + ("" if r.get("reported_error") is None else f" ({100 - r['reported_error']:.2f}% reported)")
+                       for r in sorted(rows, key=lambda r: r["params"]))
+    return described(fig, f"Test error against trainable parameters (log scale), measured and reported. {points}.")
 
 
 def ablation(levels: dict):
@@ -147,12 +210,14 @@ def ablation(levels: dict):
         for x, level in enumerate(levels[factor]):
             low, high = level.val_interval or (level.val, level.val)
             ax.errorbar(x, level.val, yerr=[[level.val - low], [high - level.val]], capsize=4,
-                        fmt="s" if level.paper else "o", color="tab:orange" if level.paper else "tab:blue")
+                        fmt="s" if level.paper else "o", color=PALETTE[1] if level.paper else PALETTE[0])
         ax.set_xticks(range(len(levels[factor])), [level.value for level in levels[factor]], rotation=45)
         ax.set_title(factor)
     axes.flat[0].set_ylabel("validation accuracy (%), 95% CI")
     fig.tight_layout()
-    return fig
+    text = "; ".join(f"{factor}: " + ", ".join(f"{level.value}{' (paper)' if level.paper else ''} {level.val:.2f}%"
+                                               for level in levels[factor]) for factor in factors)
+    return described(fig, f"Mean validation accuracy of each value of each factor, with its 95% interval. {text}.")
 
 
 def bench(rows: list[dict]):
@@ -162,9 +227,15 @@ def bench(rows: list[dict]):
             "ms": [1000 * r["epoch_seconds"] for r in rows]}
     fig, ax = plt.subplots(figsize=(8, 3.5))
     sns.barplot(data=data, x="ms", y="model", hue="path", orient="h", ax=ax)
+    paths = list(dict.fromkeys(data["path"]))
+    for container, hatch in zip(ax.containers, HATCHES * 4):  # each path has its hatch as well as its colour
+        for bar in container:
+            bar.set_hatch(hatch)
+    ax.legend(title="path")  # rebuilt, so that its keys show the hatches
     ax.set_xscale("log")
     ax.set_xlabel("milliseconds per training epoch (log scale)")
     ax.set_ylabel("")
     ax.set_title("Same model, same recipe: where the time goes")
     fig.tight_layout()
-    return fig
+    text = "; ".join(f"{m} {p}: {ms:,.0f} ms" for m, p, ms in zip(data["model"], data["path"], data["ms"]))
+    return described(fig, f"Milliseconds per training epoch, by model and input path ({', '.join(paths)}). {text}.")

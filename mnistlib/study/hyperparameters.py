@@ -77,9 +77,12 @@ def ablation_variants(factors: list[str] | None = None) -> list[Variant]:
 
 
 def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] | None = None, device=None,
-                 log=print, compile: bool = False) -> list[dict]:
+                 log=print, compile: bool = False, **overrides) -> list[dict]:
     """Train every variant with ``seeds`` seeds (finished runs are read back, interrupted ones resume);
-    returns one :func:`ablation_row` per run. ``compile``: train through ``torch.compile`` (the CPU's fast path)."""
+    returns one :func:`ablation_row` per run and rewrites ``<out>/ablation.csv`` after each, so that a long
+    study's finished runs are readable (and committable) before it ends. ``compile``: train through
+    ``torch.compile`` (the CPU's fast path). ``overrides`` change the config of every variant (a live
+    demonstration on a subset: ``train_subset=10_000``)."""
     from ..training.checkpoint import write_text
     from ..training.device import resolve_device
     from .provenance import environment
@@ -90,8 +93,9 @@ def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] |
         for seed in range(seeds):
             record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True,
                                log=None, model_kwargs=variant.model_kwargs, tag=variant.tag,
-                               compile=compile or None, **variant.overrides)
+                               compile=compile or None, **{**variant.overrides, **overrides})
             records.append(ablation_row(variant.factor, variant.value, record))
+            write_ablation_csv(records, Path(out) / "ablation.csv")
             if log:
                 log(f"{variant.tag:24s} seed {seed}: val {100 * record.val_accuracy:.2f}% "
                     f"test {100 * record.test_accuracy:.2f}%")
@@ -108,20 +112,28 @@ GECCO_VARIANTS = [
 ]
 
 
-def gecco_ablation(profile: str, seeds: int, out: str | Path, device=None) -> tuple[list[dict], dict[str, RunRecord]]:
-    """Train each of :data:`GECCO_VARIANTS` with ``seeds`` seeds (finished runs are read back); returns the
-    table rows (parameters, weight decay, best epoch, test accuracy mean ± std) and each variant's seed 0."""
+def gecco_ablation(profile: str, seeds: int, out: str | Path, device=None,
+                   committed=None) -> tuple[list[dict], dict[str, RunRecord]]:
+    """Each of :data:`GECCO_VARIANTS` with ``seeds`` seeds; returns the table rows (where the figures come
+    from, parameters, weight decay, best epoch, test accuracy mean ± std) and each variant's seed 0.
+
+    ``committed(model)`` returns a study's finished runs of a model's own recipe (``[]`` if none): a variant
+    that is such a configuration is read from them instead of trained; the others train under ``profile``
+    (finished runs are read back)."""
     from .report import mean_std
 
     rows, first = [], {}
     for label, name, kwargs, overrides in GECCO_VARIANTS:
         tag = "-".join(k for k, v in kwargs.items() if v) or None
-        runs = [train_run(name, profile, out=out, resume=True, seed=s, device=device, model_kwargs=kwargs, tag=tag,
-                          log=None, **overrides) for s in range(seeds)]
+        runs = committed(name) if committed is not None and not kwargs and not overrides else []
+        if not runs:
+            runs = [train_run(name, profile, out=out, resume=True, seed=s, device=device, model_kwargs=kwargs,
+                              tag=tag, log=None, **overrides) for s in range(seeds)]
         first[label] = runs[0]
         mean, sd = mean_std([100 * r.test_accuracy for r in runs])
-        rows.append({"variant": label, "parameters": f"{runs[0].params:,}",
-                     "weight decay": runs[0].config["weight_decay"], "best epoch": runs[0].best_epoch,
+        rows.append({"variant": label, "from": f"{runs[0].profile} profile, {len(runs)} seed(s)",
+                     "parameters": f"{runs[0].params:,}", "weight decay": runs[0].config["weight_decay"],
+                     "best epoch": runs[0].best_epoch,
                      "test accuracy %": f"{mean:.2f} ± {sd:.2f}" if len(runs) > 1 else f"{mean:.2f} (one seed)"})
     return rows, first
 

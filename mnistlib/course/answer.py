@@ -1,0 +1,62 @@
+"""The course's answer, for the book's first page: every claim of the two sources beside what the committed
+study measured, with the verdict and the chapter that shows it, and accuracy against parameters.
+
+``write_answer`` is called by the build before rendering; ``book/intro.md`` includes the Markdown it writes
+(``book/_generated/answer.md``). Everything comes from ``results/full``; nothing is trained.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..models import get_model_info
+from ..study.report import markdown_table
+from ..study.reproduce import claim_rows, error_points, load_records, pending_models
+from ..training.checkpoint import write_text
+from .book import ROOT
+
+# where each model's verdicts are discussed
+CHAPTERS = {"shao_cnn": "03_paper_cnn", "gecco": "05_gecco", "gecco_enhanced": "05_gecco",
+            "gecco_complete": "05_gecco"}
+DEFAULT_CHAPTER = "06_comparison"
+
+
+def chapter_link(model: str) -> str:
+    """A MyST reference from ``book/`` to the chapter that discusses ``model``."""
+    return f"{{doc}}`../notebooks/{CHAPTERS.get(model, DEFAULT_CHAPTER)}`"
+
+
+def answer_rows(records) -> list[dict]:
+    """One row per claim of the sources: source, claim, reported, measured, verdict, chapter."""
+    rows = []
+    for row in claim_rows(records, pending=pending_models(records)):
+        source = get_model_info(row["model"]).source.split(",")[0]
+        rows.append({"source, model": f"{source}, `{row['model']}`", "claim": row["claim"],
+                     "reported": row["reported"], "measured (mean ± std, n seeds)": row["measured"],
+                     "verdict": row["verdict"], "chapter": chapter_link(row["model"])})
+    return rows
+
+
+def write_answer(folder: Path, root: Path = ROOT) -> Path:
+    """Write ``answer.md`` (and its figure) into ``folder``; returns the Markdown's path."""
+    from . import plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    study = root / "results" / "full"
+    records = load_records(study) if (study / "runs").is_dir() else []
+    text = ["## The answer, as measured", ""]
+    if not records:
+        text.append("No study result is committed yet: every claim below is pending "
+                    "(`python -m mnistlib reproduce` writes `results/full`).")
+    devices = sorted({r.device_name for r in records})
+    text += [f"Every figure the two sources report, judged on the committed study (`results/full`: "
+             f"{len(records)} runs on {', '.join(devices) or 'no device yet'}; mean ± standard deviation over seeds, "
+             "n given; no verdict from one seed). A pending row says what is missing and the command that runs it.",
+             "", markdown_table(answer_rows(records)), ""]
+    points = error_points(records)
+    if points:
+        figure = plots.params_vs_error(points)
+        figure.savefig(folder / "params_vs_error.png", dpi=110)
+        text += ["```{figure} _generated/params_vs_error.png", f":alt: {figure.alt_text}", "",
+                 "Accuracy against size: each model's measured test error (filled) and its source's figure "
+                 "(hollow), from the committed study.", "```", ""]
+    return write_text("\n".join(text), folder / "answer.md")

@@ -1,0 +1,85 @@
+"""What the book reads instead of training: the committed study (``results/full``), its run records, its
+summary and the weights-only state dicts of its seed-0 runs.
+
+A chapter shows the study's verdicts from these files and trains live only what it demonstrates (a short run
+whose loss curve moves). Where the study has not run a configuration yet, these functions return nothing and
+the chapter says "pending".
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..data import load_data
+from ..models import get_model, get_model_info
+from ..study.record import RunRecord
+from ..study.reproduce import StudyRow, load_records, read_summary, weights_path
+from ..study.run import normalization
+from ..training.device import resolve_device
+from .notebook import find_results
+
+STUDY = "full"  # the committed study the book reads: results/full
+
+
+def study_folder() -> Path | None:
+    """``results/full`` when its summary is committed, else ``None``."""
+    summary = find_results(STUDY, "summary.csv")
+    return None if summary is None else summary.parent
+
+
+def study_records() -> list[RunRecord]:
+    """Every run the committed study's summary covers (``[]`` when nothing is committed)."""
+    folder = study_folder()
+    return [] if folder is None else load_records(folder)
+
+
+def study_rows() -> list[StudyRow]:
+    """The committed ``summary.csv``, one row per (dataset, configuration)."""
+    folder = study_folder()
+    return [] if folder is None else read_summary(folder / "summary.csv")
+
+
+def study_runs(model: str, recipe: str | None = None, dataset: str = "mnist") -> list[RunRecord]:
+    """The committed runs of one configuration, by seed (``[]`` while it is pending)."""
+    runs = [r for r in study_records() if r.model == model and r.recipe == recipe and r.dataset == dataset]
+    return sorted(runs, key=lambda r: r.seed)
+
+
+def committed_model(record: RunRecord, device=None):
+    """The trained network of a committed run, from its weights-only state dict, with the test data as the
+    run saw it (its normalisation and split): ``(model in eval mode, data)``, or ``None`` when the run has no
+    committed weights (seeds other than 0, models over 2 MB)."""
+    folder = study_folder()
+    path = None if folder is None else weights_path(folder / "runs", record)
+    if path is None or not path.exists():
+        return None
+    import torch
+
+    dev = resolve_device(device)
+    model = get_model(record.model, **record.model_kwargs)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    info = get_model_info(record.model)
+    data = load_data(record.dataset, device=dev, normalize=normalization(info, record.dataset),
+                     split_seed=record.data.get("split_seed", 0))
+    return model.to(dev).eval(), data
+
+
+def describe(runs: list[RunRecord]) -> str:
+    """"5 seeds on <device>, torch <version>": where committed figures come from, in a few words."""
+    if not runs:
+        return "no committed run"
+    devices = sorted({r.device_name for r in runs})
+    return (f"{len(runs)} seed{'s' if len(runs) != 1 else ''} on {', '.join(devices)}, torch {runs[0].torch}, "
+            f"{runs[0].date[:10]}")
+
+
+
+def trained_model(record: RunRecord, device=None):
+    """``(model, data)`` of any run: a committed run's weights when they are committed, else the checkpoint
+    its record names (a run this build trained)."""
+    from ..study.run import load_trained
+
+    found = committed_model(record, device)
+    if found is not None:
+        return found
+    _, model, data, _ = load_trained(record.checkpoint, device=device)
+    return model.eval(), data
