@@ -15,9 +15,11 @@ from playwright.sync_api import sync_playwright
 
 
 def main(html: str, out: str, page: str = "book/intro.html") -> None:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=html)
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=html))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
