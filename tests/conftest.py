@@ -94,15 +94,18 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def browser_context(smoke_book):
     """Chromium (Debian's, driven by Playwright) on the smoke book served from a local HTTP server, every other
     address blocked: ``(context, base URL, HTML folder)``."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")  # Debian's, else Playwright's own
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (in the test extras)")
-    if chromium is None:
-        pytest.skip("no Chromium: apt-get install chromium (Debian) for the browser tests")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(smoke_book)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        except playwright.Error as error:
+            server.shutdown()
+            pytest.skip(f"no Chromium to drive ({error.message.splitlines()[0]}): apt-get install chromium (Debian), "
+                        "or python -m playwright install chromium")
         context = browser.new_context()
         context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
         yield context, base, smoke_book
