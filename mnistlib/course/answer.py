@@ -36,6 +36,21 @@ def answer_rows(records) -> list[dict]:
     return rows
 
 
+def pending_points(records) -> list[dict]:
+    """Models without a committed run, placed by their source's figures (drawn hollow, "(pending)")."""
+    from ..models import count_params, get_model
+
+    points = []
+    for model in pending_models(records):
+        info = get_model_info(model)
+        if info.reported_accuracy is not None:
+            counted = count_params(get_model(model))
+            points.append({"model": model, "params": counted, "error": None,
+                           "reported_params": info.reported_params or counted,
+                           "reported_error": 100 - info.reported_accuracy})
+    return points
+
+
 def write_answer(folder: Path, root: Path = ROOT) -> Path:
     """Write ``answer.md`` (and its figure) into ``folder``; returns the Markdown's path."""
     from . import plots
@@ -52,7 +67,7 @@ def write_answer(folder: Path, root: Path = ROOT) -> Path:
              f"{len(records)} runs on {', '.join(devices) or 'no device yet'}; mean ± standard deviation over seeds, "
              "n given; no verdict from one seed). A pending row says what is missing and the command that runs it.",
              "", markdown_table(answer_rows(records)), ""]
-    points = error_points(records)
+    points = error_points(records) + pending_points(records)
     if points:
         figure = plots.params_vs_error(points)
         figure.savefig(folder / "params_vs_error.png", dpi=110)

@@ -178,24 +178,36 @@ def batch_size_audit(audits: dict[str, dict[int, float]]):
 
 def params_vs_error(rows: list[dict]):
     """Test error (%) against parameter count (log scale); rows hold ``model``, ``params``, ``error``
-    and optionally ``reported_params`` / ``reported_error`` (drawn hollow, joined to the measurement)."""
+    and optionally ``reported_params`` / ``reported_error`` (drawn hollow, joined to the measurement). A row
+    whose ``error`` is ``None`` is a model not measured yet: only its reported figure is drawn, "(pending)"."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for row in rows:
-        ax.scatter(row["params"], row["error"], s=40)
-        ax.annotate(row["model"], (row["params"], row["error"]), fontsize=8, xytext=(4, 4),
-                    textcoords="offset points")
-        if row.get("reported_error") is not None and row.get("reported_params") is not None:
-            ax.scatter(row["reported_params"], row["reported_error"], s=40, facecolors="none", edgecolors="grey")
+        reported = row.get("reported_error") is not None and row.get("reported_params") is not None
+        measured = row["error"] is not None
+        if measured:
+            ax.scatter(row["params"], row["error"], s=40, color=PALETTE[0])
+        if reported:
+            ax.scatter(row["reported_params"], row["reported_error"], s=40, facecolors="none", edgecolors="grey",
+                       marker="o" if measured else "D")
+        if measured and reported:
             ax.plot([row["params"], row["reported_params"]], [row["error"], row["reported_error"]], color="grey",
                     linewidth=0.8, linestyle=":")
+        if measured or reported:
+            at = (row["params"], row["error"]) if measured else (row["reported_params"], row["reported_error"])
+            ax.annotate(row["model"] + ("" if measured else " (pending)"), at, fontsize=8, xytext=(4, 4),
+                        textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("trainable parameters")
     ax.set_ylabel("test error (%)")
-    ax.set_title("Measured (filled) and reported (hollow)")
+    ax.set_title("Measured (filled) and reported (hollow; diamonds: not measured yet)")
     fig.tight_layout()
-    points = "; ".join(f"{r['model']}: {r['params']:,} parameters, {100 - r['error']:.2f}% measured"
-                       + ("" if r.get("reported_error") is None else f" ({100 - r['reported_error']:.2f}% reported)")
-                       for r in sorted(rows, key=lambda r: r["params"]))
+
+    def words(r: dict) -> str:
+        text = (f"{r['model']}: {r['params']:,} parameters, " +
+                (f"{100 - r['error']:.2f}% measured" if r["error"] is not None else "pending"))
+        return text + ("" if r.get("reported_error") is None else f" ({100 - r['reported_error']:.2f}% reported)")
+
+    points = "; ".join(words(r) for r in sorted(rows, key=lambda r: r["params"]))
     return described(fig, f"Test error against trainable parameters (log scale), measured and reported. {points}.")
 
 
