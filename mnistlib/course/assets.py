@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 MATHJAX_VERSION = "3.2.2"
+NPM_TIMEOUT = 180  # seconds: without a registry, npm would retry for minutes
 VENDOR = "_vendor"  # the book's own static folder (not "_static": Jupyter Book would load every .js in it)
 MATHJAX_ENTRY = "tex-mml-chtml.js"
 CDN = f"https://cdn.jsdelivr.net/npm/mathjax@{MATHJAX_VERSION}/es5/{MATHJAX_ENTRY}"
@@ -40,8 +41,13 @@ def npm_package(name: str, version: str, *, log=print) -> Path | None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         log(f"fetching {name}@{version} with npm (once, into {target})")
-        done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", tmp,
-                               f"{name}@{version}"], capture_output=True, text=True)
+        try:
+            done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--fetch-retries=1",
+                                   "--prefix", tmp, f"{name}@{version}"], capture_output=True, text=True,
+                                  timeout=NPM_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log(f"npm could not fetch {name}@{version} within {NPM_TIMEOUT} s (no registry?)")
+            return None
         if done.returncode != 0:
             log(f"npm could not fetch {name}@{version}: {done.stderr.strip()[-300:]}")
             return None
