@@ -308,7 +308,7 @@ def build_parser() -> Parser:
     ben.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
     ben.add_argument("--subset", type=int, help="train on the first N training images (CPU)")
     ben.add_argument("--epochs", type=int, help="epochs per path (default 8 on a GPU, 3 on the CPU)")
-    ben.add_argument("--batch-size", type=int, default=1000)
+    ben.add_argument("--batch-size", type=int, help="one batch size for every model (default: each model's full recipe's)")
     ben.add_argument("--workers", type=int, nargs="+", default=[0, 4], help="DataLoader workers to time")
     ben.add_argument("--improved", action=argparse.BooleanOptionalAction, default=None,
                      help="also train Shao's improved recipe end to end on the fast path (default: on a GPU)")

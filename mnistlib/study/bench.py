@@ -40,7 +40,7 @@ from ..training.evaluate import inference_throughput
 from ..models import get_model, get_model_info
 from ..training.device import resolve_device
 from .provenance import provenance
-from ..training.loop import build_optimizer, build_scheduler, fit
+from ..training.loop import build_optimizer, build_scheduler, eval_batch_size, fit
 
 THRESHOLDS = (0.990, 0.994)
 # Dense bf16 tensor-core peak, FLOP/s, from NVIDIA's data sheets (SXM parts), for the arithmetic limit.
@@ -51,6 +51,7 @@ PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "T4":
 class BenchRow:
     model: str
     path: str
+    batch_size: int
     epoch_seconds: float
     train_images_per_second: float
     inference_images_per_second: float
@@ -82,7 +83,7 @@ def torchvision_root(cache: Path | None = None) -> Path:
     return root
 
 
-def dataloaders(batch_size: int, workers: int, subset: int | None, device: torch.device):
+def dataloaders(batch_size: int, workers: int, subset: int | None, device: torch.device, test_batch_size: int = 1000):
     """pytorch/examples' MNIST pipeline: train and test ``DataLoader`` over ``torchvision.datasets.MNIST``."""
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
@@ -95,7 +96,7 @@ def dataloaders(batch_size: int, workers: int, subset: int | None, device: torch
         train = Subset(train, range(subset))
     options = dict(num_workers=workers, pin_memory=device.type == "cuda", persistent_workers=workers > 0)
     return (DataLoader(train, batch_size=batch_size, shuffle=True, **options),
-            DataLoader(test, batch_size=1000, shuffle=False, **options))
+            DataLoader(test, batch_size=test_batch_size, shuffle=False, **options))
 
 
 def _sync(device: torch.device) -> None:
@@ -118,10 +119,11 @@ def _loader_accuracy(model, loader, device) -> tuple[float, float]:
 
 def bench_dataloader(model_name: str, config: TrainConfig, workers: int, subset: int | None,
                      device: torch.device) -> BenchRow:
-    train_loader, test_loader = dataloaders(config.batch_size, workers, subset, device)
     torch.backends.cudnn.benchmark = False  # PyTorch's default, as in pytorch/examples
     torch.manual_seed(config.seed)
     model = get_model(model_name).to(device)
+    train_loader, test_loader = dataloaders(config.batch_size, workers, subset, device,
+                                            inference_batch(model, config, fast=False))
     optimizer = build_optimizer(model, config)
     scheduler, _ = build_scheduler(optimizer, config, len(train_loader))
     loss_fn = torch.nn.functional.cross_entropy
@@ -142,7 +144,7 @@ def bench_dataloader(model_name: str, config: TrainConfig, workers: int, subset:
         accuracy, seconds = _loader_accuracy(model, test_loader, device)
         accuracies.append(accuracy)
         inference.append(seconds)
-    return _row(model_name, f"dataloader-{workers}", times, accuracies, len(train_loader.dataset),
+    return _row(model_name, f"dataloader-{workers}", config.batch_size, times, accuracies, len(train_loader.dataset),
                 len(test_loader.dataset) / min(inference[1:] or inference), device)
 
 
@@ -168,16 +170,23 @@ def bench_device(model_name: str, config: TrainConfig, data: DeviceData, fast: b
     torch.manual_seed(config.seed)
     model = get_model(model_name)
     result = fit(model, data, config, quiet=True, log=None)
-    eval_batch = len(data.test) if fast else 1000
-    speed = inference_throughput(model, data.test, eval_batch)
+    speed = inference_throughput(model, data.test, inference_batch(model, config, fast, len(data.test)))
     note = "" if not fast else ("CUDA graph, bf16, cuDNN autotuning" if result.train_path == "cuda-graph"
                                 else "no CUDA graph on this device: the eager path")
-    return _row(model_name, "device-fast" if fast else "device-eager",
+    return _row(model_name, "device-fast" if fast else "device-eager", config.batch_size,
                 [h["train_seconds"] for h in result.history], [h["val_accuracy"] for h in result.history],
                 len(data.train), speed, device, note)
 
 
-def _row(model_name, path, times, accuracies, n_train, inference_speed, device, note="") -> BenchRow:
+def inference_batch(model: torch.nn.Module, config: TrainConfig, fast: bool, n_test: int = 10_000) -> int:
+    """The evaluation batch: a batch-dependent model's own (its predictions change with it), else the whole
+    test set on the fast path and pytorch/examples' 1,000 otherwise."""
+    if getattr(model, "batch_dependent", False):
+        return eval_batch_size(model, config)
+    return n_test if fast else 1000
+
+
+def _row(model_name, path, batch_size, times, accuracies, n_train, inference_speed, device, note="") -> BenchRow:
     steady = times[1:] or times  # the first epoch pays for warm-up, capture and autotuning
     epoch = statistics.median(steady)
     reached = {}
@@ -185,7 +194,7 @@ def _row(model_name, path, times, accuracies, n_train, inference_speed, device, 
         hit = next((i for i, a in enumerate(accuracies) if a >= threshold), None)
         reached[f"{100 * threshold:.1f}"] = None if hit is None else sum(times[:hit + 1])
     memory = torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else None
-    return BenchRow(model_name, path, epoch, n_train / epoch, inference_speed, reached, accuracies[-1], memory, note)
+    return BenchRow(model_name, path, batch_size, epoch, n_train / epoch, inference_speed, reached, accuracies[-1], memory, note)
 
 
 def improved_end_to_end(device: torch.device) -> dict:
@@ -221,10 +230,110 @@ def peak_flops(device: torch.device) -> float | None:
     return next((v for k, v in PEAK_BF16.items() if k in name), None)
 
 
+AGREEMENT_MODELS = ("shao_cnn", "gecco", "efficient_capsnet")
+AGREEMENT_TOLERANCE = 1e-5  # relative, per step
+
+
+def graph_agreement(model_name: str, data: DeviceData, steps: int = 100, seed: int = 0) -> dict:
+    """Train ``model_name`` for ``steps`` steps twice, from the same initial weights on the same batches (its
+    ``full`` recipe's batch size, the training images in order, no augmentation): once eagerly and once
+    replayed from a CUDA graph, both fp32 with deterministic cuDNN and the same fused Adam. Returns both
+    per-step loss curves and their largest relative difference, or why the model cannot be captured.
+    """
+    from ..training.cuda_graphs import capture_blocker, graph_forward, release_graph
+    from ..training.evaluate import loss_function
+
+    device = data.device
+    config = resolve_config(model_name, "full", device=str(device), deterministic=True)
+    b, n = config.batch_size, len(data.train)
+    order = torch.arange(steps * b, device=device) % n
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    curves = {}
+    for path in ("eager", "cuda-graph"):
+        torch.manual_seed(seed)
+        model = get_model(model_name).to(device).train()
+        forward = model
+        if path == "cuda-graph":
+            blocker = capture_blocker(model, device, b, n)
+            if blocker is None:
+                forward, blocker = graph_forward(model, data.train.images[:b], "fp32")
+            if blocker is not None:
+                return {"model": model_name, "batch_size": b, "steps": steps, "fallback": blocker}
+        optimizer = build_optimizer(model, config, fused=device.type == "cuda")
+        loss_fn = loss_function(model, config.label_smoothing)
+        losses = []
+        for i in range(steps):
+            index = order[i * b:(i + 1) * b]
+            out = forward(data.train.images[index])
+            loss = loss_fn(out.float() if torch.is_tensor(out) else out, data.train.labels[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.detach())
+        curves[path] = torch.stack(losses).double().cpu()  # one host sync, after the last step
+        release_graph(model)
+    eager, graphed = curves["eager"], curves["cuda-graph"]
+    relative = ((graphed - eager).abs() / eager.abs().clamp_min(1e-12))
+    return {"model": model_name, "batch_size": b, "steps": steps, "fallback": None,
+            "max_relative_difference": relative.max().item(), "first_step_loss": eager[0].item(),
+            "last_step_loss": {"eager": eager[-1].item(), "cuda-graph": graphed[-1].item()},
+            "equal": bool(relative.max().item() <= AGREEMENT_TOLERANCE),
+            "eager_losses": eager.tolist(), "graph_losses": graphed.tolist()}
+
+
+def profile_step(model_name: str, data: DeviceData, steps: int = 20) -> dict:
+    """What bounds an eager training step (``full`` batch size) on a GPU, from ``torch.profiler``: kernels per
+    step, their summed GPU time against the step's wall time, and the costliest kernels."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from ..training.evaluate import loss_function
+
+    device = data.device
+    config = resolve_config(model_name, "full", device=str(device))
+    b = config.batch_size
+    torch.manual_seed(0)
+    model = get_model(model_name).to(device).train()
+    optimizer = build_optimizer(model, config, fused=True)
+    loss_fn = loss_function(model, config.label_smoothing)
+    x, y = data.train.images[:b], data.train.labels[:b]
+
+    def step():
+        out = model(x)
+        loss = loss_fn(out.float() if torch.is_tensor(out) else out, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(5):
+        step()
+    _sync(device)
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        _sync(device)
+        wall = (time.perf_counter() - t0) / steps
+    kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    gpu_us = sum(e.device_time for e in kernels) / steps
+    by_name: dict[str, float] = {}
+    for e in kernels:
+        by_name[e.name] = by_name.get(e.name, 0.0) + e.device_time / steps
+    top = sorted(by_name.items(), key=lambda kv: -kv[1])[:8]
+    return {"model": model_name, "batch_size": b, "kernels_per_step": len(kernels) / steps,
+            "gpu_ms_per_step": gpu_us / 1000, "wall_ms_per_step": 1000 * wall,
+            "top_kernels": [{"name": name[:120], "ms_per_step": us / 1000} for name, us in top]}
+
+
 def bench(models: list[str] | None = None, *, device=None, subset: int | None = None, epochs: int | None = None,
-          batch_size: int = 1000, workers: tuple[int, ...] = (0, 4), improved: bool | None = None,
-          log=print) -> dict:
-    """Measure every path for every model; returns ``{"rows": [...], "improved": ..., "provenance": ...}``."""
+          batch_size: int | None = None, workers: tuple[int, ...] = (0, 4), improved: bool | None = None,
+          agreement: tuple[str, ...] | None = None, log=print) -> dict:
+    """Measure every path for every model; returns ``{"rows": [...], "improved": ..., "provenance": ...}``.
+
+    ``batch_size``: one for every model, else each model's ``full`` recipe's (the Shao CNN 1,000, GECCO 64).
+    On a GPU it also checks that the CUDA-graph replay trains as the eager loop does
+    (:func:`graph_agreement`, for ``agreement`` models, default :data:`AGREEMENT_MODELS`) and profiles each
+    timed model's eager step (:func:`profile_step`).
+    """
     dev = resolve_device(device)
     models = models or ["shao_cnn"]
     for name in models:
@@ -238,16 +347,27 @@ def bench(models: list[str] | None = None, *, device=None, subset: int | None = 
         config = resolve_config(name, "full", device=str(dev), epochs=epochs, batch_size=batch_size)
         config = dataclasses.replace(config, patience=None, augment="none")  # None overrides are ignored there
         for w in workers:
-            rows.append(_measured(log, f"{name}: dataloader, {w} workers",
+            rows.append(_measured(log, f"{name}: dataloader, {w} workers, batch {config.batch_size}",
                                   lambda: bench_dataloader(name, config, w, subset, dev), dev))
         for fast in (False, True):
-            rows.append(_measured(log, f"{name}: device-resident, {'fast' if fast else 'eager'}",
+            rows.append(_measured(log, f"{name}: device-resident, {'fast' if fast else 'eager'}, batch {config.batch_size}",
                                   lambda: bench_device(name, config, data, fast), dev))
-    result = {"rows": [dataclasses.asdict(r) for r in rows], "epochs": epochs, "batch_size": batch_size,
+    result = {"rows": [dataclasses.asdict(r) for r in rows], "epochs": epochs,
               "train_images": len(data.train), "test_images": len(data.test), "subset": subset, "provenance": provenance(dev)}
     peak = peak_flops(dev)
     result["arithmetic"] = {name: {"epoch_flops": epoch_flops(name, len(data.train), dev), "peak_flops": peak}
                             for name in models}
+    if dev.type == "cuda":
+        result["agreement"] = []
+        for name in agreement if agreement is not None else AGREEMENT_MODELS:
+            if log:
+                log(f"{name}: CUDA graph against eager, 100 steps")
+            result["agreement"].append(graph_agreement(name, data))
+        result["profile"] = []
+        for name in models:
+            if log:
+                log(f"{name}: profiling the eager step")
+            result["profile"].append(profile_step(name, data))
     if improved if improved is not None else dev.type == "cuda":
         if log:
             log("shao_cnn: improved recipe, fast path, end to end")
@@ -276,7 +396,7 @@ def table_rows(result: dict) -> list[dict]:
         loaders = [r["epoch_seconds"] for r in rows if r["model"] == row["model"] and r["path"].startswith("dataloader")]
         reference = max(loaders) if loaders else row["epoch_seconds"]
         out.append({
-            "model": row["model"], "path": row["path"],
+            "model": row["model"], "path": row["path"], "batch": str(row.get("batch_size", result.get("batch_size", ""))),
             "ms/epoch": f"{1000 * row['epoch_seconds']:.1f}",
             "speed-up": f"{reference / row['epoch_seconds']:.1f}x",
             "train img/s": f"{row['train_images_per_second']:,.0f}",
@@ -308,10 +428,48 @@ def findings(result: dict) -> list[str]:
         if fast:
             ms = 1000 * result["test_images"] / fast["inference_images_per_second"]
             lines.append(f"{model}: inference over the {result['test_images']:,} test images takes {ms:.1f} ms on the fast path.")
+        if fast and model == "shao_cnn" and result["provenance"]["device"].startswith("cuda"):
+            lines.extend(_targets(fast, by_path.get((model, "dataloader-4")), result["test_images"]))
+    for check in result.get("agreement", []):
+        if check["fallback"]:
+            lines.append(f"{check['model']}: no CUDA graph ({check['fallback']}).")
+        else:
+            verdict = "equal" if check["equal"] else "NOT equal"
+            lines.append(f"{check['model']}: over {check['steps']} steps at batch {check['batch_size']}, the CUDA-graph "
+                         f"losses are {verdict} to the eager ones within {AGREEMENT_TOLERANCE:g} relative (largest "
+                         f"difference {check['max_relative_difference']:.1e}).")
+    for prof in result.get("profile", []):
+        top = prof["top_kernels"][0] if prof["top_kernels"] else None
+        bound = "launches" if prof["gpu_ms_per_step"] < 0.5 * prof["wall_ms_per_step"] else "the kernels' own work"
+        lines.append(f"{prof['model']}: an eager step at batch {prof['batch_size']} launches "
+                     f"{prof['kernels_per_step']:.0f} kernels, {prof['gpu_ms_per_step']:.2f} ms of GPU time in "
+                     f"{prof['wall_ms_per_step']:.2f} ms of wall time, so it is bound by {bound}"
+                     + (f"; the costliest kernel is `{top['name'][:60]}` ({top['ms_per_step']:.3f} ms a step)." if top else "."))
     if "improved" in result:
         imp = result["improved"]
         lines.append(f"shao_cnn (improved): {imp['seconds']:.1f} s end to end for {imp['epochs']} epochs, test "
                      f"{100 * imp['test_accuracy']:.2f}% ({imp['train_path']}).")
+    return lines
+
+
+TARGETS = {"epoch_ms": 50.0, "speed_up": 40.0, "inference_ms": 20.0}  # the fast path's targets on a GPU
+
+
+def _targets(fast: dict, loader: dict | None, n_test: int) -> list[str]:
+    """The Shao CNN's fast path against the targets: an epoch under 50 ms, at least 40 times the 4-worker
+    DataLoader, 10,000-image inference under 20 ms."""
+    def met(ok: bool) -> str:
+        return "met" if ok else "missed"
+
+    epoch_ms = 1000 * fast["epoch_seconds"]
+    inference_ms = 1000 * n_test / fast["inference_images_per_second"]
+    lines = [f"target: an epoch under {TARGETS['epoch_ms']:.0f} ms: {met(epoch_ms < TARGETS['epoch_ms'])} ({epoch_ms:.1f} ms)."]
+    if loader:
+        speed_up = loader["epoch_seconds"] / fast["epoch_seconds"]
+        lines.append(f"target: at least {TARGETS['speed_up']:.0f}x the 4-worker DataLoader: "
+                     f"{met(speed_up >= TARGETS['speed_up'])} ({speed_up:.1f}x).")
+    lines.append(f"target: {n_test:,}-image inference under {TARGETS['inference_ms']:.0f} ms: "
+                 f"{met(inference_ms < TARGETS['inference_ms'])} ({inference_ms:.1f} ms).")
     return lines
 
 
@@ -331,8 +489,8 @@ def write_bench(result: dict, out: str | Path) -> Path:
     rows = table_rows(result)
     write_csv(rows, out / "bench.csv")
     text = ["# Training-path benchmark", "",
-            f"{measured_on(result)}; {result['train_images']:,} training images, batch {result['batch_size']}, {result['epochs']} epochs "
-            f"(median epoch after the first).", "", markdown_table(rows), "",
+            f"{measured_on(result)}; {result['train_images']:,} training images, each model at its recipe's batch size, "
+            f"{result['epochs']} epochs (median epoch after the first).", "", markdown_table(rows), "",
             *[f"- {line}" for line in findings(result)], ""]
     path = out / "bench.md"
     write_text("\n".join(text), path)

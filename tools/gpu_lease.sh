@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One GPU lease of issue 18, as one command of about 8 minutes: the queue's steps in order, each bounded by
+# what is left of the budget, the results packed into $OUT after every step (so that a command stopped at its
+# limit still returns what finished). Run it on the device machine from the repository root:
+#
+#   mkdir -p .gpu/mnist && cp ../shared/data/mnist/* .gpu/mnist/     # once, here (.gpu/ is git-ignored)
+#   device run, carry [".gpu"]:  MNISTLIB_COMMIT=<commit> bash tools/gpu_lease.sh
+#
+# Steps: 1. the CUDA-graph tests, the graph-against-eager check and the benchmark (`bench`, per-model batch
+# sizes); 2. two seeds of each Shao recipe on the GPU (results/gpu: a study folder of its own, so that they
+# never collide with the CPU study's seeds); 3. VGG-5 and SpinalNet under `full`, seed by seed, into
+# results/full (their seeds count in the study). Whatever the budget cuts off is left for the next lease.
+set -uo pipefail
+: "${OUT:?set OUT to the folder whose files come back}"
+BUDGET=${BUDGET:-500}  # seconds after which no step starts; a running step is stopped at the budget's end
+PY=${PYTHON:-python3}
+export MNIST_DATA=${MNIST_DATA:-$PWD/.gpu/mnist} PYTHONUNBUFFERED=1
+export MNISTLIB_CACHE=${MNISTLIB_CACHE:-/tmp/mnistlib-cache}
+STAMP=$(mktemp) && touch "$STAMP"
+START=$SECONDS
+
+left() { echo $(( BUDGET - (SECONDS - START) )); }
+pack() {  # every result file written since the start (run records, weights under 2 MB, summaries, bench)
+    find results -type f -newer "$STAMP" ! \( -name '*.pt' ! -name '*.weights.pt' \) -print0 \
+        | tar czf "$OUT/results.tar.gz" --null -T -
+}
+step() {  # step NAME COMMAND...: run with what is left of the budget, log it, pack the results
+    local name=$1; shift
+    if (( $(left) < 20 )); then echo "== $name: skipped, budget spent"; return; fi
+    echo "== $name ($(left) s left)"
+    timeout --signal=INT --kill-after=10 "$(left)" "$@" 2>&1 | tee -a "$OUT/log.txt"
+    echo "== $name: exit ${PIPESTATUS[0]} after $(( SECONDS - START )) s"
+    pack
+}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/log.txt"
+"$PY" -c "import torch, torchvision, torch_geometric; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name())" | tee -a "$OUT/log.txt"
+
+step "CUDA-graph tests" "$PY" -m pytest -q -p no:cacheprovider -o addopts="" tests/test_parallel_and_fast.py -k cuda_graph
+step "benchmark" "$PY" -m mnistlib bench --models shao_cnn gecco --epochs 5 --out results/bench
+step "Shao CNN on the GPU" "$PY" -m mnistlib reproduce --models shao_cnn --seeds 2 --device cuda --cuda-graph --quiet --out results/gpu
+for seeds in 1 2 3 4 5; do
+    step "VGG-5 and SpinalNet, seeds 0-$(( seeds - 1 ))" "$PY" -m mnistlib reproduce --models vgg5 spinalnet \
+        --seeds "$seeds" --device cuda --cuda-graph --quiet --out results/full
+done
+pack
+ls -la "$OUT"
