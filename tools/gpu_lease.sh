@@ -12,6 +12,7 @@
 # results/full (their seeds count in the study). Whatever the budget cuts off is left for the next lease.
 set -uo pipefail
 : "${OUT:?set OUT to the folder whose files come back}"
+: "${MNISTLIB_COMMIT:?set MNISTLIB_COMMIT to the commit of the tree that travels (git rev-parse HEAD, here)}"
 BUDGET=${BUDGET:-500}  # seconds after which no step starts; a running step is stopped at the budget's end
 PY=${PYTHON:-python3}
 export MNIST_DATA=${MNIST_DATA:-$PWD/.gpu/mnist} PYTHONUNBUFFERED=1

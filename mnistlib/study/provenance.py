@@ -32,8 +32,13 @@ def device_name(device: torch.device) -> str:
 def git_commit() -> str:
     """The checkout's commit, with ``-dirty`` when tracked files differ from it.
 
-    Outside a git checkout (a copied tree on a remote GPU) ``$MNISTLIB_COMMIT`` names it, else ``unknown``.
+    ``$MNISTLIB_COMMIT``, when set, names it instead: a tree copied to a remote GPU may carry a ``.git`` of
+    another commit than the files beside it (seen on the course's GPU machine), so the copier says which.
+    Outside a git checkout and without the variable it is ``unknown``.
     """
+    named = os.environ.get("MNISTLIB_COMMIT")
+    if named:
+        return named
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
@@ -42,7 +47,7 @@ def git_commit() -> str:
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return os.environ.get("MNISTLIB_COMMIT", "unknown")
+        return "unknown"
 
 
 def provenance(device: torch.device) -> dict:
