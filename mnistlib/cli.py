@@ -115,7 +115,7 @@ def cmd_reproduce(args) -> None:
     limits = None if args.resnet_seeds is None else {"resnet": args.resnet_seeds}
     reproduce(args.out, models=args.models, seeds=args.seeds, datasets=args.datasets, profile=args.profile,
               device=args.device, data_root=args.data, seed_limits=limits, cuda_graph=args.cuda_graph,
-              compile=args.compile, quiet=args.quiet, train=not args.summary_only)
+              compile=args.compile, compare_with=args.compare_with, quiet=args.quiet, train=not args.summary_only)
     print(f"summary written to {Path(args.out) / 'summary.md'}")
 
 
@@ -297,6 +297,8 @@ def build_parser() -> Parser:
     rep.add_argument("--data", help="folder holding MNIST's four IDX files (default: $MNIST_DATA, data/, download)")
     rep.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.add_argument("--compare-with", help="another study's folder (e.g. results/full for the GPU's runs in "
+                                            "results/gpu): the summary says whether the device changes the verdict")
     fast_paths(rep)
     rep.add_argument("--summary-only", action="store_true",
                      help="train nothing: rewrite the summary from the runs finished so far")

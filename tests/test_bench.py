@@ -32,7 +32,8 @@ def test_bench_on_cpu_prints_every_path_and_writes_its_provenance(tmp_path, monk
     assert all(r["epoch_seconds"] > 0 and 0.5 < r["test_accuracy"] <= 1 for r in result["rows"])
     assert result["arithmetic"]["shao_cnn"]["epoch_flops"] > 0
     assert [r["speed-up"] for r in table_rows(result)].count("1.0x") >= 1
-    assert "| model | path | ms/epoch |" in (tmp_path / "bench" / "bench.md").read_text()
+    assert "| model | path | batch | ms/epoch |" in (tmp_path / "bench" / "bench.md").read_text()
+    assert {r["batch_size"] for r in result["rows"]} == {1000}  # the Shao CNN's recipe: batch 1,000
 
 
 def test_bench_refuses_a_single_epoch(capsys):

@@ -13,7 +13,7 @@ from mnistlib.study.plan import cpu_study
 from mnistlib.study.reproduce import is_study_run, read_runs, read_summary, summarise_study
 from mnistlib.study.reproduce import test_labels as labels_of
 from mnistlib.study.record import RunRecord
-from mnistlib.study.run import model_fingerprint
+from mnistlib.study.run import same_model
 
 STUDY = Path(__file__).resolve().parents[1] / "results" / "full"
 RECORDS = [r for r in read_runs(STUDY / "runs") if is_study_run(r, "full")] if (STUDY / "runs").is_dir() else []
@@ -29,7 +29,7 @@ def _label(r: RunRecord) -> str:
 def test_each_record_is_a_run_of_todays_recipe_and_model(record):
     wanted = resolve_config(record.model, "full", record.recipe, seed=record.seed)
     assert config_differences(record.config, wanted) == [], "the recipe changed since this run: rerun it"
-    assert record.model_fingerprint == model_fingerprint(record.model), "the model changed: rerun it"
+    assert same_model(record), "the model changed: rerun it"
     assert record.commit and not record.commit.endswith("-dirty") and record.commit != "unknown"
     assert record.device_name and record.torch and record.date
     assert len(record.test_predictions) == 10_000 and 0 < record.test_accuracy <= 1
@@ -63,3 +63,43 @@ def test_every_committed_record_reads_back_as_a_run_record(path):
     assert record.extra == {}, f"keys RunRecord does not know: {sorted(record.extra)}"
     unset_dropped = lambda values: {k: v for k, v in values.items() if v is not None}
     assert unset_dropped(record.to_dict()) == unset_dropped(stored)
+
+
+GPU_STUDY = STUDY.parent / "gpu"
+GPU_RECORDS = [r for r in read_runs(GPU_STUDY / "runs") if is_study_run(r, "full")] if (GPU_STUDY / "runs").is_dir() else []
+
+
+@pytest.mark.skipif(not GPU_RECORDS, reason="no GPU run of the CPU study's configurations is committed yet")
+def test_the_gpu_runs_are_the_cpu_studys_configurations_and_their_summary_is_theirs(tmp_path):
+    """results/gpu holds the same recipes trained on a GPU; its summary (with the device comparison) is what
+    its records and the CPU study's summary give."""
+    from mnistlib.study.reproduce import write_study
+
+    cpu_configurations = {(r.dataset, r.model, r.recipe) for r in RECORDS}
+    for record in GPU_RECORDS:
+        assert (record.dataset, record.model, record.recipe) in cpu_configurations
+        assert "cuda" in record.device and not record.commit.endswith("-dirty") and record.commit != "unknown"
+        assert config_differences(record.config, resolve_config(record.model, "full", record.recipe, seed=record.seed)) == []
+        assert same_model(record), "the model changed: rerun it"
+    labels = {d: labels_of(d) for d in {r.dataset for r in GPU_RECORDS}}
+    write_study(GPU_RECORDS, tmp_path, "full", labels, compare_with=STUDY)
+    for name in ("summary.csv", "summary.md"):
+        assert (tmp_path / name).read_text() == (GPU_STUDY / name).read_text(), \
+            f"results/gpu/{name} is stale: python -m mnistlib reproduce --summary-only --out results/gpu --compare-with results/full"
+
+
+BENCH = STUDY.parent / "bench" / "bench.json"
+
+
+@pytest.mark.skipif(not BENCH.exists(), reason="no benchmark is committed yet")
+def test_the_committed_benchmark_is_what_its_json_gives(tmp_path):
+    from mnistlib.study.bench import write_bench
+
+    result = json.loads(BENCH.read_text())
+    assert result["provenance"]["device"].startswith("cuda") and not result["provenance"]["commit"].endswith("-dirty")
+    assert {r["path"] for r in result["rows"]} == {"dataloader-0", "dataloader-4", "device-eager", "device-fast"}
+    for check in result["agreement"]:  # every model either trains identically from its graph or says why not
+        assert check["fallback"] or (check["equal"] and len(check["eager_losses"]) == check["steps"])
+    write_bench(result, tmp_path)
+    for name in ("bench.md", "bench.csv"):
+        assert (tmp_path / name).read_text() == (BENCH.parent / name).read_text(), f"results/bench/{name} is stale"

@@ -1,4 +1,5 @@
 """The full study: paired statistics against hand-computed values, verdicts, and a smoke-sized study."""
+import dataclasses
 import json
 
 import numpy as np
@@ -6,12 +7,15 @@ import pytest
 
 from mnistlib.cli import main
 from mnistlib.models import Claim
+from mnistlib.study.devices import compare_devices
+from mnistlib.study.provenance import git_commit
 from mnistlib.study.record import RunRecord
+from mnistlib.study.report import write_csv
 from mnistlib.study.reproduce import (Configuration, claim_rows, claim_verdict, load_records, params_verdict, plan,
-                                read_summary, reproduce, study, summarise_study)
+                                read_summary, reproduce, study, summarise_study, write_study)
 from mnistlib.study.reproduce import test_labels as labels_of
 from mnistlib.study.stats import (bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions,
-                            mcnemar, t_interval)
+                            mcnemar, t_interval, welch_interval)
 
 
 def test_predictions_round_trip_and_reject_other_classes():
@@ -195,3 +199,74 @@ def test_fashion_mnist_uses_its_own_statistics_where_a_source_used_mnists():
     assert normalization(get_model_info("shao_cnn"), "mnist") == (0.1307, 0.3081)
     assert normalization(get_model_info("shao_cnn"), "fashion_mnist") is None  # the dataset's own
     assert normalization(get_model_info("gecco"), "fashion_mnist") == (0.5, 0.5)  # GECCO's fixed constants
+
+
+def test_welch_interval_against_hand_values():
+    assert welch_interval((99.0, 0.1, 1), (99.1, 0.1, 3)) is None  # one seed: a figure, not an interval
+    # equal variances and sizes: Welch's df = 2(n - 1) = 4, t(4) = 2.776, se = sqrt(2 * 0.2^2 / 3)
+    difference, low, high = welch_interval((99.0, 0.2, 3), (99.3, 0.2, 3))
+    assert difference == pytest.approx(0.3) and high - difference == pytest.approx(2.776 * (2 * 0.04 / 3) ** 0.5)
+    # unequal: (98.94, 0.09, 5) against (98.88, 0.05, 2) gives df = 3.7, so the table's next lower t(3)
+    va, vb = 0.09 ** 2 / 5, 0.05 ** 2 / 2
+    difference, low, high = welch_interval((98.94, 0.09, 5), (98.88, 0.05, 2))
+    assert (va + vb) ** 2 / (va ** 2 / 4 + vb ** 2 / 1) == pytest.approx(3.71, abs=0.01)
+    assert high - difference == pytest.approx(3.182 * (va + vb) ** 0.5)
+
+
+def test_the_device_comparison_pairs_configurations_and_compares_verdict_kinds(tmp_path):
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 1000)
+    wrong = lambda k: np.where(np.arange(1000) < k, (labels + 1) % 10, labels)
+    cpu = summarise_study([_record("shao_cnn", s, wrong(k), labels) for s, k in enumerate((10, 12, 14))], {"mnist": labels})
+    gpu_records = [_record("shao_cnn", s, wrong(k), labels) for s, k in enumerate((11, 13))]
+    gpu = summarise_study(gpu_records + [_record("baseline_cnn", 0, wrong(5), labels)], {"mnist": labels})
+    (comparison,) = compare_devices(cpu, gpu)  # baseline_cnn has no CPU row: nothing to compare
+    assert comparison.model == "shao_cnn" and comparison.difference == pytest.approx(98.8 - 98.8)
+    assert comparison.cpu == "98.80 ± 0.20 (n=3)" and comparison.gpu == "98.80 ± 0.14 (n=2)"
+    # the same mean, but two seeds give a wider interval than three: it reaches the claim (99.40) on the GPU only
+    assert comparison.cpu_verdict.startswith("not reproduced") and comparison.gpu_verdict.startswith("reproduced")
+    assert not comparison.same_verdict and comparison.display()["same verdict"] == "no"
+    (tmp_path / "cpu").mkdir()
+    write_csv([dataclasses.asdict(r) for r in cpu], tmp_path / "cpu" / "summary.csv")
+    text = write_study(gpu_records, tmp_path / "gpu", "full", {"mnist": labels}, compare_with=tmp_path / "cpu").read_text()
+    assert "## Does the device change the verdict?" in text and "Answer: **yes, for shao_cnn**" in text
+    with pytest.raises(FileNotFoundError, match="no summary.csv in"):
+        write_study(gpu_records, tmp_path / "gpu", "full", {"mnist": labels}, compare_with=tmp_path / "missing")
+
+
+def test_a_named_commit_wins_over_the_checkout_it_finds(monkeypatch):
+    monkeypatch.setenv("MNISTLIB_COMMIT", "0123abc")
+    assert git_commit() == "0123abc"
+    monkeypatch.delenv("MNISTLIB_COMMIT")
+    assert git_commit() != "0123abc"
+
+
+def test_the_structure_fingerprint_ignores_how_torch_prints_a_layer_but_not_its_settings(monkeypatch):
+    from torch import nn
+
+    from mnistlib.models import keras_defaults
+    from mnistlib.study.run import model_fingerprint, structure_fingerprint
+
+    exact, structure = model_fingerprint("shao_cnn"), structure_fingerprint("shao_cnn")
+    # torch 2.11 printed BatchNorm2d without 2.14's "bias=True": the exact fingerprint moves, the structure's not
+    monkeypatch.setattr(nn.BatchNorm2d, "extra_repr", lambda self: f"{self.num_features}, eps={self.eps}")
+    assert model_fingerprint("shao_cnn") != exact and structure_fingerprint("shao_cnn") == structure
+    monkeypatch.setattr(keras_defaults, "BN_EPS", 1e-5)  # PyTorch's eps instead of Keras's: another model
+    assert structure_fingerprint("shao_cnn") != structure
+    assert structure_fingerprint("shao_cnn", {"dropout": 0.5}) != structure_fingerprint("shao_cnn")
+
+
+def test_a_record_of_another_torch_version_is_judged_by_its_structure():
+    import torch
+
+    from mnistlib.study.run import model_fingerprint, same_model, structure_fingerprint
+
+    labels = np.zeros(10, dtype=np.int64)
+    record = _record("shao_cnn", 0, labels, labels).replace(
+        torch=torch.__version__, model_fingerprint=model_fingerprint("shao_cnn"))
+    assert same_model(record) and not same_model(record.replace(model_fingerprint="0" * 16))
+    other = record.replace(torch="2.11.0+cu130", model_fingerprint="0" * 16)
+    assert not same_model(other)  # no structure fingerprint: nothing proves it is today's model
+    assert same_model(other.replace(structure_fingerprint=structure_fingerprint("shao_cnn")))
+    assert not same_model(other.replace(structure_fingerprint=structure_fingerprint("shao_cnn", {"dropout": 0.5})))

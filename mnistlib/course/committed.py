@@ -18,6 +18,7 @@ from ..training.device import resolve_device
 from .notebook import find_results
 
 STUDY = "full"  # the committed study the book reads: results/full
+GPU_STUDY = "gpu"  # the GPU's runs of configurations the CPU study also has: results/gpu
 
 
 def study_folder() -> Path | None:
@@ -36,6 +37,15 @@ def study_rows() -> list[StudyRow]:
     """The committed ``summary.csv``, one row per (dataset, configuration)."""
     folder = study_folder()
     return [] if folder is None else read_summary(folder / "summary.csv")
+
+
+def device_comparison() -> list:
+    """The CPU study's configurations that a GPU also trained, compared (:func:`mnistlib.study.devices.compare_devices`);
+    ``[]`` while ``results/gpu`` is not committed."""
+    from ..study.devices import compare_devices
+
+    gpu = find_results(GPU_STUDY, "summary.csv")
+    return [] if gpu is None else compare_devices(study_rows(), read_summary(gpu))
 
 
 def study_runs(model: str, recipe: str | None = None, dataset: str = "mnist") -> list[RunRecord]:

@@ -41,6 +41,7 @@ class RunRecord:
     recipe: str | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     model_fingerprint: str | None = None
+    structure_fingerprint: str | None = None
     reported_params: int | None = None
     reported_accuracy: float | None = None
     batch_dependent: bool = False

@@ -88,7 +88,7 @@ def plan(configurations: list[Configuration], seeds: int, datasets: list[str],
 def reproduce(out: str | Path = "results/full", *, models: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
               seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, compile: bool = False,
-              runs: str | Path | None = None,
+              runs: str | Path | None = None, compare_with: str | Path | None = None,
               quiet: bool = False, log=print, train: bool = True) -> list[RunRecord]:
     """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
     (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
@@ -100,6 +100,8 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     (the CPU's fast path; the same computation up to rounding). ``train=False``: only rewrite the summary
     from the runs finished so far (what a study running elsewhere has written). ``runs``: the folder of the run files
     (default ``<out>/runs``); the book shares one with its other chapters so that no run is trained twice.
+    ``compare_with``: another study's folder (the CPU study's, for the GPU's runs in ``results/gpu``); the summary
+    then says, per configuration in both, whether the device changes the verdict (:mod:`.devices`).
     """
     out = Path(out)
     runs_dir = Path(runs) if runs is not None else out / "runs"
@@ -121,7 +123,7 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
         export_weights(record, runs_dir)
     labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
               for d in {r.dataset for r in finished}}
-    write_study(finished, out, profile, labels)
+    write_study(finished, out, profile, labels, compare_with)
     return records
 
 
@@ -424,8 +426,10 @@ def pending_models(records: list[RunRecord]) -> dict[str, str]:
     return {m: pending_reason(m) for m in list_models() if m not in done}
 
 
-def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[str, np.ndarray]) -> Path:
-    """``summary.csv`` (one row per configuration) and ``summary.md`` (that table, then the claims)."""
+def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[str, np.ndarray],
+                compare_with: str | Path | None = None) -> Path:
+    """``summary.csv`` (one row per configuration) and ``summary.md`` (that table, then the claims, and with
+    ``compare_with`` the comparison with that study's rows of the same configurations)."""
     rows = summarise_study(records, labels, profile)
     out.mkdir(parents=True, exist_ok=True)
     write_csv([dataclasses.asdict(r) for r in rows], out / "summary.csv")
@@ -449,9 +453,29 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
             "## Provenance and reruns", "",
             *[f"- {device}, torch {torch_version}, commit `{commit}`" for device, torch_version, commit in provenance],
             "", markdown_table(shown, ["dataset", "model", "date", "rerun"]), ""]
+    if compare_with is not None:
+        text += device_section(rows, Path(compare_with))
     path = out / "summary.md"
     write_text("\n".join(text), path)
     return path
+
+
+def device_section(rows: list[StudyRow], other: Path) -> list[str]:
+    """The summary's lines comparing ``rows`` with the same configurations in the study at ``other``."""
+    from .devices import compare_devices
+
+    if not (other / "summary.csv").exists():
+        raise FileNotFoundError(f"no summary.csv in {other}: compare with a study folder that has one "
+                                f"(python -m mnistlib reproduce --summary-only --out {other})")
+    comparisons = compare_devices(read_summary(other / "summary.csv"), rows)
+    changed = [c.model for c in comparisons if not c.same_verdict]
+    answer = (f"yes, for {', '.join(changed)}" if changed else "no") if comparisons else "nothing to compare yet"
+    return ["## Does the device change the verdict?", "",
+            f"These runs against the same configurations in `{other.parent.name}/{other.name}`. The seeds are numbered alike, but the runs "
+            f"share neither their batch order (each device draws it with its own generator) nor, under different "
+            f"torch versions, always their initial weights; the difference's interval is Welch's, for two "
+            f"independent sets of seeds. Answer: **{answer}**.", "",
+            markdown_table([c.display() for c in comparisons]) if comparisons else "", ""]
 
 
 # ------------------------------------------------------------------------------------- for the book's pages

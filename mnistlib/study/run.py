@@ -41,13 +41,21 @@ def normalization(info, dataset: str) -> tuple[float, float] | None:
     return info.normalize
 
 
+def _built(model_name: str, model_kwargs: dict | None) -> torch.nn.Module:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return get_model(model_name, **(model_kwargs or {}))
+
+
 def model_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
     """What builds the model, in 16 hex digits: a hash of the module's structure (its ``repr``: layers, their
     shapes and settings such as batch norm's eps and momentum) and of its initial weights under seed 0 (the
-    initialisation). A run whose fingerprint differs from today's was made by another model definition."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = get_model(model_name, **(model_kwargs or {}))
+    initialisation). A run whose fingerprint differs from today's was made by another model definition.
+
+    It holds only between runs of one torch version: another version may print a layer differently (2.14's
+    ``BatchNorm2d`` repr gained ``bias=True``) or draw the same initialiser's sample differently
+    (``trunc_normal_``). Across versions, :func:`structure_fingerprint` decides (:func:`same_model`)."""
+    model = _built(model_name, model_kwargs)
     digest = hashlib.sha256(repr(model).encode())
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
@@ -55,7 +63,38 @@ def model_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def finished_run(json_path: Path, config: TrainConfig, fingerprint: str) -> tuple[RunRecord | None, str | None]:
+def _settings(module: torch.nn.Module) -> dict:
+    """A layer's hyperparameters: a torch layer's ``__constants__`` (channels, kernel, stride, eps, momentum,
+    p...), a course module's own public settings of plain types."""
+    cls = type(module)
+    if cls.__module__.startswith("torch."):
+        names = getattr(cls, "__constants__", [])
+    else:
+        names = [k for k, v in vars(module).items() if not k.startswith("_") and k != "training"
+                 and isinstance(v, (bool, int, float, str, tuple, type(None)))]
+    return {name: getattr(module, name, None) for name in sorted(names)}
+
+
+def structure_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
+    """What builds the model, independent of the torch version, in 16 hex digits: every submodule's path,
+    class and hyperparameters (:func:`_settings`), and every parameter's and buffer's name, shape and dtype.
+    It leaves out the initial values, which :func:`model_fingerprint` holds."""
+    model = _built(model_name, model_kwargs)
+    lines = [f"{path}: {type(m).__qualname__} {_settings(m)!r}" for path, m in model.named_modules()]
+    lines += [f"{name} {tuple(t.shape)} {t.dtype}" for name, t in model.state_dict().items()]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def same_model(record: RunRecord, model_kwargs: dict | None = None) -> bool:
+    """Whether ``record`` was made by today's definition of its model: its exact fingerprint when it ran under
+    this torch version, else its structure's (a record of another version without one does not qualify)."""
+    if record.torch == torch.__version__:
+        return record.model_fingerprint == model_fingerprint(record.model, model_kwargs or record.model_kwargs)
+    return (record.structure_fingerprint is not None and
+            record.structure_fingerprint == structure_fingerprint(record.model, model_kwargs or record.model_kwargs))
+
+
+def finished_run(json_path: Path, config: TrainConfig, model_kwargs: dict | None = None) -> tuple[RunRecord | None, str | None]:
     """Whether the run recorded at ``json_path`` can be read back instead of trained: ``(record, None)``
     when it finished (it holds a test accuracy) with ``config`` (execution-only fields aside) and the model
     definition of today; ``(None, why)`` when a record exists but is stale; ``(None, None)`` when none does."""
@@ -67,7 +106,7 @@ def finished_run(json_path: Path, config: TrainConfig, fingerprint: str) -> tupl
     changed = config_differences(record.config, config)
     if changed:
         return None, f"its recipe changed since it ran ({'; '.join(changed)})"
-    if record.model_fingerprint != fingerprint:
+    if not same_model(record, model_kwargs):
         return None, "its model definition changed since it ran"
     return record, None
 
@@ -101,7 +140,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     ckpt_path, json_path = out / f"{name}.pt", out / f"{name}.json"
     fingerprint = model_fingerprint(model_name, model_kwargs)
     if reuse:
-        record, stale = finished_run(json_path, config, fingerprint)
+        record, stale = finished_run(json_path, config, model_kwargs)
         if record is not None:
             if log:
                 log(f"{name}: finished earlier, test {100 * record.test_accuracy:.2f}%")
@@ -135,6 +174,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     record = RunRecord(
         model=model_name, tag=tag, recipe=recipe, model_kwargs=model_kwargs, profile=profile, seed=config.seed,
         config=config.to_dict(), params=count_params(model), model_fingerprint=fingerprint,
+        structure_fingerprint=structure_fingerprint(model_name, model_kwargs),
         reported_params=info.reported_params, reported_accuracy=info.reported_accuracy,
         batch_dependent=info.batch_dependent, data=meta["data"], history=result.history,
         best_epoch=result.best_epoch, epochs_run=result.epochs_run, stopped_early=result.stopped_early,

@@ -115,3 +115,25 @@ def t_interval(values) -> tuple[float, float, float] | None:
     half = t * values.std(ddof=1) / math.sqrt(n)
     mean = float(values.mean())
     return mean, mean - half, mean + half
+
+
+def t_quantile(df: float) -> float:
+    """The two-sided 95% quantile of Student's t with ``df`` degrees of freedom (a fractional ``df``, as
+    Welch's gives, takes the table's next lower entry: the wider interval)."""
+    return T_975[max(k for k in T_975 if k <= max(df, 1))] if df <= 30 else 1.96
+
+
+def welch_interval(a: tuple[float, float, int], b: tuple[float, float, int]) -> tuple[float, float, float] | None:
+    """``(difference, low, high)``: the 95% Welch interval of ``mean(b) - mean(a)`` for two independent samples
+    given as ``(mean, sample std, n)`` (here: seeds trained on two devices), or ``None`` when either has fewer
+    than two values."""
+    (ma, sa, na), (mb, sb, nb) = a, b
+    if na < 2 or nb < 2:
+        return None
+    va, vb = sa * sa / na, sb * sb / nb
+    difference = mb - ma
+    if va + vb == 0:
+        return difference, difference, difference
+    df = (va + vb) ** 2 / (va * va / (na - 1) + vb * vb / (nb - 1))
+    half = t_quantile(df) * math.sqrt(va + vb)
+    return difference, difference - half, difference + half
