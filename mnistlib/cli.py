@@ -136,7 +136,7 @@ def cmd_tune(args) -> None:
     from .study.hyperparameters import tune
 
     study = tune(args.profile, args.trials, storage=args.storage, study_name=args.study, out=args.out,
-                 device=args.device)
+                 device=args.device, until=args.until, cuda_graph=args.cuda_graph)
     done = [t for t in study.trials if t.value is not None]
     print(f"study {args.study}: {len(study.trials)} trials ({len(done)} finished)")
     if done:
@@ -144,7 +144,7 @@ def cmd_tune(args) -> None:
     if args.final_seeds and done:
         from .study.hyperparameters import retrain_best
 
-        retrain_best(study, args.profile, args.final_seeds, args.out, device=args.device)
+        retrain_best(study, args.profile, args.final_seeds, args.out, device=args.device, cuda_graph=args.cuda_graph)
 
 
 def cmd_ablate(args) -> None:
@@ -249,7 +249,9 @@ def build_parser() -> Parser:
 
     tune = sub.add_parser("tune", help="Optuna search over Shao et al.'s hyperparameters (validation only)")
     tune.add_argument("--profile", choices=PROFILES, default="quick")
-    tune.add_argument("--trials", type=int, default=20)
+    tune.add_argument("--trials", type=int, default=20, help="trials to add to the study (default 20)")
+    tune.add_argument("--until", type=int, metavar="N",
+                      help="instead: add trials until the study has N finished ones (a study split across sessions)")
     tune.add_argument("--storage", help="Optuna storage URL (default: sqlite:///<out>/optuna.db); share it to "
                                         "let several workers join one study")
     tune.add_argument("--study", default="shao_cnn", help="study name")
@@ -257,6 +259,8 @@ def build_parser() -> Parser:
     tune.add_argument("--device")
     tune.add_argument("--final-seeds", type=int, default=0,
                       help="then train the best configuration with this many seeds and test it (best.csv)")
+    tune.add_argument("--cuda-graph", action="store_true",
+                      help="replay each training step from a CUDA graph (fp32: the same computation, faster)")
     tune.set_defaults(func=cmd_tune)
 
     ablate = sub.add_parser("ablate", help="vary Shao et al.'s hyperparameters one at a time")

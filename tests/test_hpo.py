@@ -103,3 +103,19 @@ def test_verdicts_and_decay_effect_from_rows():
     assert decay_effect(rows[:3]) is None
     table = {(r["factor"], r["value"]): r for r in ablation_table(rows)}
     assert table[("dropout", "0.4 (paper)")]["seeds"] == 3 and table[("dropout", "0.2")]["val % (95% CI)"].startswith("99.51 (")
+
+
+def test_a_study_cut_off_in_one_session_continues_to_its_total_in_the_next(tmp_path):
+    from mnistlib.study.hyperparameters import finished_trials, retrain_best, tune
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = tune("smoke", 1, storage=storage, out=tmp_path, log=None)
+    cut_off = study.ask()  # a trial whose session ended under it: it never finishes
+    study.tell(cut_off, state=optuna.trial.TrialState.FAIL)
+    study = tune("smoke", 0, until=3, storage=storage, out=tmp_path, log=None)
+    assert finished_trials(study) == 3 and len(study.trials) == 4
+    assert len(tune("smoke", 5, until=3, storage=storage, out=tmp_path, log=None).trials) == 4  # nothing lacks
+    first = retrain_best(study, "smoke", 1, tmp_path, log=None)
+    (record,) = tmp_path.glob("shao_cnn-tuned-smoke-seed0.json")
+    written = record.read_text()
+    assert retrain_best(study, "smoke", 1, tmp_path, log=None) == first and record.read_text() == written  # read back

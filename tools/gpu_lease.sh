@@ -4,14 +4,19 @@
 # limit still returns what finished). Run it on the device machine from the repository root:
 #
 #   mkdir -p .gpu/mnist && cp ../shared/data/mnist/* .gpu/mnist/     # once, here (.gpu/ is git-ignored)
+#   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+#       -d .gpu/wheels optuna==5.0.0 alembic==1.20.1 sqlalchemy==2.1.9 mako colorlog greenlet
+#                                                                    # Optuna, which the GPU image lacks
 #   device run, carry [".gpu"]:  MNISTLIB_COMMIT=<commit> bash tools/gpu_lease.sh
 #
 # Steps: 1. the CUDA-graph tests, the graph-against-eager check and the benchmark (`bench`, per-model batch
 # sizes; once); 2. two seeds of each Shao recipe on the GPU (results/gpu: a study folder of its own, so that
 # they never collide with the CPU study's seeds); 3. VGG-5 and SpinalNet under `full`, seed by seed, into
-# results/full (their seeds count in the study); 4. Efficient-CapsNet. A run committed by an earlier lease is
-# read back, not trained again, so the same command continues the queue; whatever the budget cuts off is left
-# for the next lease. Back here: unpack $OUT/results.tar.gz's new run records (not the GPU's summaries of
+# results/full (their seeds count in the study); 4. Efficient-CapsNet; 5. Optuna over the Shao CNN's space
+# (`tune --until 50`, its SQLite study in results/hpo, then the best configuration's five seeds). A run
+# committed by an earlier lease is read back, not trained again, so the same command continues the queue;
+# whatever the budget cuts off is left for the next lease. Back here: unpack $OUT/results.tar.gz's new run records (not the GPU's summaries of
 # results/full: tools/commit_results.sh rewrites them) and commit at once.
 set -uo pipefail
 : "${OUT:?set OUT to the folder whose files come back}"
@@ -21,6 +26,9 @@ PY=${PYTHON:-python3}
 export MNIST_DATA=${MNIST_DATA:-$PWD/.gpu/mnist} PYTHONUNBUFFERED=1
 export MNISTLIB_CACHE=${MNISTLIB_CACHE:-/tmp/mnistlib-cache}
 STAMP=$(mktemp) && touch "$STAMP"
+if compgen -G ".gpu/wheels/*.whl" >/dev/null; then  # the wheels the image lacks, beside its own packages
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/wheels/*.whl && export PYTHONPATH=/tmp/site
+fi
 START=$SECONDS
 
 left() { echo $(( BUDGET - (SECONDS - START) )); }
@@ -53,5 +61,6 @@ for seeds in 1 2 3 4 5; do
 done
 step "Efficient-CapsNet" "$PY" -m mnistlib reproduce --models efficient_capsnet --seeds 5 --device cuda --cuda-graph \
     --quiet --out results/full
+step "Optuna" "$PY" -m mnistlib tune --profile full --until 50 --final-seeds 5 --device cuda --cuda-graph --out results/hpo
 pack
 ls -la "$OUT"

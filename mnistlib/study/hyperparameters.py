@@ -168,9 +168,21 @@ def default_storage(out: str | Path = DEFAULT_STORAGE_DIR) -> str:
     return f"sqlite:///{Path(out) / 'optuna.db'}"
 
 
+def finished_trials(study) -> int:
+    """Trials that ran to their end: completed or pruned (not failed, not still running or cut off)."""
+    import optuna
+
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return sum(t.state in done for t in study.trials)
+
+
 def tune(profile: str, trials: int, *, storage: str | None = None, study_name: str = "shao_cnn",
-         out: str | Path = DEFAULT_STORAGE_DIR, device=None, log=print):
-    """Add ``trials`` trials to the Optuna study ``study_name`` (created on first use) and return it.
+         out: str | Path = DEFAULT_STORAGE_DIR, device=None, until: int | None = None, cuda_graph: bool = False,
+         log=print):
+    """Add ``trials`` trials to the Optuna study ``study_name`` (created on first use) and return it; with
+    ``until``, add as many as the study lacks to have ``until`` finished trials (:func:`finished_trials`), so
+    that one command continues a study cut off in an earlier session. ``cuda_graph``: train each trial
+    through the CUDA-graph replay (execution only: the same computation).
 
     Each trial trains with :func:`~mnistlib.study.run.train_run` on the validation split only (the test set is
     not touched), reports the validation accuracy after every epoch, and is pruned when it falls below
@@ -195,12 +207,15 @@ def tune(profile: str, trials: int, *, storage: str | None = None, study_name: s
 
         record = train_run(MODEL, profile, out=Path(out) / "trials", overwrite=True, device=device, quiet=True,
                            log=None, model_kwargs=model_kwargs, tag=f"{study_name}-trial{trial.number}",
-                           evaluate_test=False, on_epoch_end=report, **overrides)
+                           evaluate_test=False, on_epoch_end=report, cuda_graph=cuda_graph or None, **overrides)
         if log:
             log(f"trial {trial.number}: val {100 * record.val_accuracy:.2f}% with {trial.params}")
         return record.val_accuracy
 
-    study.optimize(objective, n_trials=trials)
+    if until is not None:
+        trials = max(0, until - finished_trials(study))
+    if trials:
+        study.optimize(objective, n_trials=trials)
     return study
 
 
@@ -324,14 +339,16 @@ def decay_effect(rows: list[dict]) -> tuple[float, tuple[float, float] | None] |
     return diff, (diff - half, diff + half)
 
 
-def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, log=print) -> list[dict]:
+def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, cuda_graph: bool = False,
+                 log=print) -> list[dict]:
     """Train the study's best configuration with seeds ``0..seeds-1``, this time evaluating the test set
-    once per run, and write ``<out>/best.csv`` (the chapter sets it beside the paper's claim)."""
+    once per run, and write ``<out>/best.csv`` (the chapter sets it beside the paper's claim). A seed whose
+    run finished (its record is there, of the same configuration) is read back, not trained again."""
     model_kwargs, overrides = settings({**PAPER, **study.best_params})
     records = []
     for seed in range(seeds):
-        record = train_run(MODEL, profile, out=out, resume=True, seed=seed, device=device, quiet=True, log=None,
-                           model_kwargs=model_kwargs, tag="tuned", **overrides)
+        record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True, log=None,
+                           model_kwargs=model_kwargs, tag="tuned", cuda_graph=cuda_graph or None, **overrides)
         records.append(ablation_row("tuned", str(study.best_params), record))
         if log:
             log(f"tuned configuration, seed {seed}: val {100 * record.val_accuracy:.2f}% "
