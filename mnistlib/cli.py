@@ -177,8 +177,10 @@ def cmd_sync(args) -> None:
 
 
 def cmd_plan(args) -> None:
-    from .study.plan import write_plan
+    from .study.plan import measure_gpu, write_plan
 
+    if args.measure_gpu:
+        print(f"wrote {measure_gpu(args.results, device=args.device or 'cuda')}")
     print(f"wrote {write_plan(args.results, measure_now=args.measure)}")
 
 
@@ -275,6 +277,9 @@ def build_parser() -> Parser:
     plan = sub.add_parser("plan", help="the CPU study's plan: epoch times, runs done, hours left (results/full/PLAN.md)")
     plan.add_argument("--measure", action="store_true", help="time one epoch of every configuration first (minutes)")
     plan.add_argument("--results", default="results", help="the results folder (default results/)")
+    plan.add_argument("--measure-gpu", action="store_true",
+                      help="on a GPU: time one epoch of each model left to it (results/gpu/epoch_times.json)")
+    plan.add_argument("--device", help="the GPU for --measure-gpu (default cuda)")
     plan.set_defaults(func=cmd_plan)
 
     export = sub.add_parser("export", help="export a trained run to ONNX (normalisation inside the graph, dynamic "

@@ -12,7 +12,8 @@
 #
 # Steps: 1. the CUDA-graph tests, the graph-against-eager check and the benchmark (`bench`, per-model batch
 # sizes; once); 2. two seeds of each Shao recipe on the GPU (results/gpu: a study folder of its own, so that
-# they never collide with the CPU study's seeds); 3. VGG-5 and SpinalNet under `full`, seed by seed, into
+# they never collide with the CPU study's seeds), and one epoch of each model left to the GPU timed (once:
+# results/gpu/epoch_times.json, the estimates of the pending rows); 3. VGG-5 and SpinalNet under `full`, seed by seed, into
 # results/full (their seeds count in the study); 4. Efficient-CapsNet; 5. Optuna over the Shao CNN's space
 # (`tune --until 50`, its SQLite study in results/hpo, then the best configuration's five seeds). A run
 # committed by an earlier lease is read back, not trained again, so the same command continues the queue;
@@ -55,6 +56,9 @@ fi
 # Every later step reads back the runs committed by earlier leases and trains only what is missing.
 step "Shao CNN on the GPU" "$PY" -m mnistlib reproduce --models shao_cnn --seeds 2 --device cuda --cuda-graph \
     --quiet --out results/gpu --compare-with results/full
+if [[ ! -f results/gpu/epoch_times.json ]]; then  # the estimates behind "needs N GPU minutes" (once)
+    step "GPU epoch times" "$PY" -m mnistlib plan --measure-gpu
+fi
 for seeds in 1 2 3 4 5; do
     step "VGG-5 and SpinalNet, seeds 0-$(( seeds - 1 ))" "$PY" -m mnistlib reproduce --models vgg5 spinalnet \
         --seeds "$seeds" --device cuda --cuda-graph --quiet --out results/full

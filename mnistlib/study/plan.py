@@ -79,25 +79,34 @@ def on_cpu(item: Item, minutes_a_seed: float | None) -> bool:
 
 def pending_reason(model: str, results: str | Path = "results") -> str:
     """Why ``model`` has no finished run yet: the CPU study has not reached it, or it needs a GPU (with the
-    measured estimate of one seed where ``epoch_times.json`` holds one)."""
+    measured estimate of one seed: on a GPU where ``gpu/epoch_times.json`` holds one, else on this CPU where
+    ``full/epoch_times.json`` does)."""
     times = Path(results) / "full" / "epoch_times.json"
     seconds = json.loads(times.read_text())["after"].get(model) if times.exists() else None
-    minutes = None if seconds is None else seconds * resolve_config(model, "full").epochs / 60
+    epochs = resolve_config(model, "full").epochs
+    minutes = None if seconds is None else seconds * epochs / 60
     if any(item.model == model and on_cpu(item, minutes) for item in cpu_study()):
         return "the CPU study has not reached it yet (results/full/PLAN.md)"
-    estimate = "" if minutes is None else f", about {minutes:.0f} min a seed on this CPU"
+    gpu_times = Path(results) / "gpu" / "epoch_times.json"
+    gpu = json.loads(gpu_times.read_text()) if gpu_times.exists() else {"seconds": {}}
+    if model in gpu["seconds"]:
+        estimate = f": about {gpu['seconds'][model] * epochs / 60:.0f} GPU minutes a seed on {gpu['device_name']}"
+    else:
+        estimate = "" if minutes is None else f", about {minutes:.0f} min a seed on this CPU"
     return f"needs a GPU (issue 18{estimate}): python -m mnistlib reproduce --models {model} --cuda-graph"
 
 
 def epoch_seconds(item: Item, *, compile: bool = True, model_kwargs: dict | None = None,
-                  steps: int = MEASURED_STEPS) -> float:
+                  steps: int = MEASURED_STEPS, device: str = "cpu") -> float:
     """Seconds one epoch of ``item`` takes here: ``steps`` training steps timed after a warm-up epoch, scaled
-    to the whole training split, plus one validation pass."""
-    config = item.config(device="cpu", compile=compile)
+    to the whole training split, plus one validation pass. On a GPU: the CUDA-graph replay (fp32, as the
+    study trains there) instead of ``torch.compile``."""
+    gpu = device != "cpu"
+    config = item.config(device=device, compile=compile and not gpu, cuda_graph=gpu)
     subset = max(min(steps * config.batch_size, MEASURED_IMAGES), config.batch_size)
     config = dataclasses.replace(config, epochs=2, patience=None, train_subset=subset, schedule="none")
     info = get_model_info(item.model)
-    data = load_data(item.dataset, device="cpu", normalize=normalization(info, item.dataset), train_subset=subset)
+    data = load_data(item.dataset, device=device, normalize=normalization(info, item.dataset), train_subset=subset)
     model = get_model(item.model, **{**item.model_kwargs, **(model_kwargs or {})})
     second = fit(model, data, config, quiet=True).history[1]
     return second["train_seconds"] * TRAIN_IMAGES / len(data.train) + second["seconds"] - second["train_seconds"]
@@ -105,6 +114,29 @@ def epoch_seconds(item: Item, *, compile: bool = True, model_kwargs: dict | None
 
 # the plain path of the two configurations that dominate the cost: eager PyTorch, GECCO through PyG's edges
 BEFORE = {"shao_cnn": {}, "gecco": {"dense": False}}
+
+
+# the models the CPU study leaves to a GPU (issue 18), whose epochs `plan --measure-gpu` times on one
+GPU_MODELS = ("vgg5", "spinalnet", "efficient_capsnet", "efficient_capsnet_decoder", "resnet18", "resnet")
+
+
+def measure_gpu(results: str | Path = "results", models: tuple[str, ...] = GPU_MODELS, device: str = "cuda",
+                log=print) -> Path:
+    """Seconds per epoch of ``models`` on this GPU (their ``full`` recipes, CUDA-graph replay), written with the
+    GPU's provenance to ``<results>/gpu/epoch_times.json``: the estimates behind "needs N GPU minutes"."""
+    import torch
+
+    from .provenance import provenance
+
+    seconds = {}
+    for model in models:
+        seconds[model] = epoch_seconds(Item(model, 1), device=device)
+        if log:
+            log(f"{model}: {seconds[model]:.2f} s an epoch on {device}")
+    path = Path(results) / "gpu" / "epoch_times.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json({"seconds": seconds, **provenance(torch.device(device))}, path)
+    return path
 
 
 def measure(items: list[Item], log=print) -> dict:
