@@ -2,18 +2,15 @@
 built once, and Chromium serving it."""
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
-import http.server
-import shutil
 import struct
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mnistlib.course.serve import served, system_chromium
 from mnistlib.data import DatasetSpec, IdxFile
 from mnistlib.data import catalog
 
@@ -83,27 +80,21 @@ def smoke_book(tmp_path_factory) -> Path:
     return build_book("smoke", tmp_path_factory.mktemp("book") / "build", log=None)
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder without a log line per request."""
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def browser_context(smoke_book):
     """Chromium (Debian's, driven by Playwright) on the smoke book served from a local HTTP server, every other
     address blocked: ``(context, base URL, HTML folder)``."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")  # Debian's, else Playwright's own
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (in the test extras)")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(smoke_book)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    with playwright.sync_playwright() as p:
+    with served(smoke_book) as base, playwright.sync_playwright() as p:
         try:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            browser = p.chromium.launch(executable_path=system_chromium(), args=["--no-sandbox"])
         except playwright.Error as error:
-            server.shutdown()
+            pytest.skip(f"no Chromium to drive ({error.message.splitlines()[0]}): apt-get install chromium (Debian), "
+                        "or python -m playwright install chromium")
+        context = browser.new_context()
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+        yield context, base, smoke_book
+        browser.close()
             pytest.skip(f"no Chromium to drive ({error.message.splitlines()[0]}): apt-get install chromium (Debian), "
                         "or python -m playwright install chromium")
         context = browser.new_context()
