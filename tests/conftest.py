@@ -95,10 +95,3 @@ def browser_context(smoke_book):
         context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
         yield context, base, smoke_book
         browser.close()
-            pytest.skip(f"no Chromium to drive ({error.message.splitlines()[0]}): apt-get install chromium (Debian), "
-                        "or python -m playwright install chromium")
-        context = browser.new_context()
-        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
-        yield context, base, smoke_book
-        browser.close()
-    server.shutdown()
