@@ -39,3 +39,18 @@ def test_bench_on_cpu_prints_every_path_and_writes_its_provenance(tmp_path, monk
 def test_bench_refuses_a_single_epoch(capsys):
     assert main(["bench", "--device", "cpu", "--epochs", "1"]) == 1
     assert "at least 2 epochs" in capsys.readouterr().err
+
+
+def test_the_graph_agreement_compares_per_step_losses_or_says_why_it_cannot(monkeypatch):
+    from mnistlib.study.bench import graph_agreement
+    from mnistlib.training import cuda_graphs
+
+    data = bench_data(torch.device("cpu"), subset=500)
+    refused = graph_agreement("gecco", data, steps=3)
+    assert refused["fallback"] == "CUDA graphs need a CUDA GPU: training runs eagerly" and "equal" not in refused
+    # a "graph" that is the eager model itself: both curves must come out identical, step by step
+    monkeypatch.setattr(cuda_graphs, "capture_blocker", lambda *args: None)
+    monkeypatch.setattr(cuda_graphs, "graph_forward", lambda model, example, precision: (model, None))
+    same = graph_agreement("gecco", data, steps=4)
+    assert same["equal"] and same["max_relative_difference"] == 0 and len(same["graph_losses"]) == 4
+    assert same["eager_losses"] == same["graph_losses"] and same["first_step_loss"] > 0

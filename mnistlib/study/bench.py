@@ -234,6 +234,26 @@ AGREEMENT_MODELS = ("shao_cnn", "gecco", "efficient_capsnet")
 AGREEMENT_TOLERANCE = 1e-5  # relative, per step
 
 
+def _train_step(model: torch.nn.Module, config: TrainConfig, forward=None, fused: bool = True):
+    """``step(x, y) -> loss``: one training step of ``model`` with its recipe's optimiser and loss, through
+    ``forward`` (default: the model itself); no host sync."""
+    from ..training.evaluate import loss_function
+
+    optimizer = build_optimizer(model, config, fused=fused)
+    loss_fn = loss_function(model, config.label_smoothing)
+    forward = forward or model
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = forward(x)
+        loss = loss_fn(out.float() if torch.is_tensor(out) else out, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    return step
+
+
 def graph_agreement(model_name: str, data: DeviceData, steps: int = 100, seed: int = 0) -> dict:
     """Train ``model_name`` for ``steps`` steps twice, from the same initial weights on the same batches (its
     ``full`` recipe's batch size, the training images in order, no augmentation): once eagerly and once
@@ -241,7 +261,6 @@ def graph_agreement(model_name: str, data: DeviceData, steps: int = 100, seed: i
     per-step loss curves and their largest relative difference, or why the model cannot be captured.
     """
     from ..training.cuda_graphs import capture_blocker, graph_forward, release_graph
-    from ..training.evaluate import loss_function
 
     device = data.device
     config = resolve_config(model_name, "full", device=str(device), deterministic=True)
@@ -259,17 +278,8 @@ def graph_agreement(model_name: str, data: DeviceData, steps: int = 100, seed: i
                 forward, blocker = graph_forward(model, data.train.images[:b], "fp32")
             if blocker is not None:
                 return {"model": model_name, "batch_size": b, "steps": steps, "fallback": blocker}
-        optimizer = build_optimizer(model, config, fused=device.type == "cuda")
-        loss_fn = loss_function(model, config.label_smoothing)
-        losses = []
-        for i in range(steps):
-            index = order[i * b:(i + 1) * b]
-            out = forward(data.train.images[index])
-            loss = loss_fn(out.float() if torch.is_tensor(out) else out, data.train.labels[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.detach())
+        step = _train_step(model, config, forward, fused=device.type == "cuda")
+        losses = [step(data.train.images[index], data.train.labels[index]) for index in order.view(steps, b)]
         curves[path] = torch.stack(losses).double().cpu()  # one host sync, after the last step
         release_graph(model)
     eager, graphed = curves["eager"], curves["cuda-graph"]
@@ -286,31 +296,20 @@ def profile_step(model_name: str, data: DeviceData, steps: int = 20) -> dict:
     step, their summed GPU time against the step's wall time, and the costliest kernels."""
     from torch.profiler import ProfilerActivity, profile
 
-    from ..training.evaluate import loss_function
-
     device = data.device
     config = resolve_config(model_name, "full", device=str(device))
     b = config.batch_size
     torch.manual_seed(0)
     model = get_model(model_name).to(device).train()
-    optimizer = build_optimizer(model, config, fused=True)
-    loss_fn = loss_function(model, config.label_smoothing)
+    step = _train_step(model, config)
     x, y = data.train.images[:b], data.train.labels[:b]
-
-    def step():
-        out = model(x)
-        loss = loss_fn(out.float() if torch.is_tensor(out) else out, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
     for _ in range(5):
-        step()
+        step(x, y)
     _sync(device)
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         t0 = time.perf_counter()
         for _ in range(steps):
-            step()
+            step(x, y)
         _sync(device)
         wall = (time.perf_counter() - t0) / steps
     kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
@@ -396,7 +395,7 @@ def table_rows(result: dict) -> list[dict]:
         loaders = [r["epoch_seconds"] for r in rows if r["model"] == row["model"] and r["path"].startswith("dataloader")]
         reference = max(loaders) if loaders else row["epoch_seconds"]
         out.append({
-            "model": row["model"], "path": row["path"], "batch": str(row.get("batch_size", result.get("batch_size", ""))),
+            "model": row["model"], "path": row["path"], "batch": str(row["batch_size"]),
             "ms/epoch": f"{1000 * row['epoch_seconds']:.1f}",
             "speed-up": f"{reference / row['epoch_seconds']:.1f}x",
             "train img/s": f"{row['train_images_per_second']:,.0f}",
