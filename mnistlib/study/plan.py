@@ -116,20 +116,25 @@ def epoch_seconds(item: Item, *, compile: bool = True, model_kwargs: dict | None
 BEFORE = {"shao_cnn": {}, "gecco": {"dense": False}}
 
 
-# the models the CPU study leaves to a GPU (issue 18), whose epochs `plan --measure-gpu` times on one
-GPU_MODELS = ("vgg5", "spinalnet", "efficient_capsnet", "efficient_capsnet_decoder", "resnet18", "resnet")
+def gpu_models() -> list[str]:
+    """The registry's models that sections 1-5 of the CPU study do not train: left to a GPU (issue 18)."""
+    from ..models import list_models
+
+    on_cpu = {item.model for item in cpu_study() if not item.optional}
+    return [m for m in list_models() if m not in on_cpu]
 
 
-def measure_gpu(results: str | Path = "results", models: tuple[str, ...] = GPU_MODELS, device: str = "cuda",
+def measure_gpu(results: str | Path = "results", models: list[str] | None = None, device: str = "cuda",
                 log=print) -> Path:
-    """Seconds per epoch of ``models`` on this GPU (their ``full`` recipes, CUDA-graph replay), written with the
-    GPU's provenance to ``<results>/gpu/epoch_times.json``: the estimates behind "needs N GPU minutes"."""
+    """Seconds per epoch of ``models`` (default :func:`gpu_models`) on this GPU (their ``full`` recipes,
+    CUDA-graph replay), written with the GPU's provenance to ``<results>/gpu/epoch_times.json``: the estimates
+    behind "needs N GPU minutes"."""
     import torch
 
     from .provenance import provenance
 
     seconds = {}
-    for model in models:
+    for model in models or gpu_models():
         seconds[model] = epoch_seconds(Item(model, 1), device=device)
         if log:
             log(f"{model}: {seconds[model]:.2f} s an epoch on {device}")
