@@ -1,8 +1,8 @@
 """Does the device change the verdict? The same configurations trained on the CPU and on a GPU, compared.
 
-The CPU study (``results/full``) and the GPU's own runs of the same recipes (``results/gpu``: other seeds'
-worth of hardware, never mixed into the CPU study) are independent samples of each configuration's test
-accuracy. For each configuration in both: the two means, their difference with its 95% Welch interval, and
+The CPU study (``results/full``) and the GPU's own runs of the same recipes (``results/gpu``, never mixed into
+the CPU study) are treated as independent samples of each configuration's test accuracy: the seeds are
+numbered alike, but the batch order (each device's own generator) and the arithmetic differ. For each configuration in both: the two means, their difference with its 95% Welch interval, and
 the two accuracy verdicts side by side (the verdict's kind, before its figures: "reproduced", "not
 reproduced", ...).
 """
@@ -43,8 +43,7 @@ def verdict_kind(verdict: str) -> str:
 
 
 def _figure(row) -> str:
-    spread = f" ± {row.std:.2f}" if row.std is not None else ""
-    return f"{row.mean:.2f}{spread} (n={row.seeds})"
+    return f"{row.display()['measured test %']} (n={row.seeds})"
 
 
 def compare_devices(cpu_rows: list, gpu_rows: list) -> list[DeviceComparison]:
