@@ -86,18 +86,25 @@ def test_verdicts_and_decay_effect_from_rows():
     def row(factor, value, seed, val, test):
         return {"factor": factor, "value": value, "seed": seed, "val_accuracy": val, "test_accuracy": test}
 
-    rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991 + 0.0005 * s) for s in range(3)]
-    rows += [row("batch_norm", "False", s, 0.980 + 0.001 * s, 0.981) for s in range(3)]  # worse: the paper's holds
+    rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991 + 0.0005 * s) for s in range(3)]  # val 99.0-99.2
+    rows += [row("batch_norm", "False", s, 0.980 + 0.001 * s, 0.981) for s in range(3)]  # wholly below: it holds
     rows += [row("dropout", "0.2", s, 0.995 + 0.0001 * s, 0.996) for s in range(3)]  # interval wholly above
+    rows += [row("dropout", value, s, 0.985, 0.985) for value in ("0.0", "0.6") for s in range(3)]
     rows += [row("kernel", "5", s, 0.9905 + 0.002 * s, 0.99) for s in range(3)]  # best mean, overlapping interval
+    rows += [row("kernel", value, s, 0.98 + 0.0001 * s, 0.98) for value in ("3", "7") for s in range(3)]
+    rows += [row("activation", "gelu", s, 0.989 + 0.001 * s, 0.99) for s in range(3)]  # below, but overlapping
+    rows += [row("activation", value, s, 0.97 + 0.0001 * s, 0.97) for value in ("sigmoid", "tanh") for s in range(3)]
     rows += [row("decay", "none", s, 0.990, 0.962 + 0.001 * s) for s in range(3)]
     lines = {line.split("**")[1]: line for line in verdicts(rows, "full")}
-    assert "supported: the paper's True has the best mean" in lines["batch_norm"]
+    assert "supported: the paper's True (99.10%, 95% CI" in lines["batch_norm"]
     assert lines["dropout"].startswith("- **dropout**: not supported: 0.2 (99.51%, 95% CI")
-    assert "inconclusive: 5 has the best mean" in lines["kernel"]
+    assert "inconclusive: 5 has the best mean" in lines["kernel"] and lines["kernel"].endswith("that of 5.")
+    assert "inconclusive: the paper's value has the best mean (99.10%)" in lines["activation"]
+    assert lines["activation"].endswith("overlaps that of gelu.")  # best, yet not separated: no "supported"
+    assert lines["decay"] == "- **decay**: no verdict yet: 2 of its 4 values measured."  # the study still runs
     assert verdicts(rows, "quick") == ["- *No verdicts: the quick profile is not the paper's recipe.*"]
-    assert verdicts(rows[:3] + [row("dropout", "0.2", 0, 0.995, 0.996)], "full") == \
-        ["- **dropout**: no verdict: one seed per value gives no interval."]
+    assert verdicts(rows[:3] + [row("batch_norm", "False", 0, 0.995, 0.996)], "full") == \
+        ["- **batch_norm**: no verdict: one seed per value gives no interval."]
     diff, (low, high) = decay_effect(rows)
     assert diff == pytest.approx(99.15 - 96.3) and low < diff < high
     assert decay_effect(rows[:3]) is None

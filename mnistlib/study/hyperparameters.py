@@ -33,6 +33,7 @@ FACTORS: dict[str, tuple[str, list]] = {
     "dropout": ("model", [0.0, 0.2, 0.4, 0.6]),
     "downsample": ("model", ["stride", "maxpool"]),
 }
+STUDY_SEEDS = 3  # seeds per variant of the committed ablation (results/ablation, issue 13)
 PAPER = {"batch_size": 1000, "kernel": 6, "batch_norm": True, "activation": "relu", "lr": 1e-3, "decay": 0.99,
          "dropout": 0.4, "downsample": "stride"}
 
@@ -290,23 +291,34 @@ def ablation_table(rows: list[dict]) -> list[dict]:
 
 
 def factor_verdict(found: list[Level]) -> str:
-    """Whether the paper's value of a factor is the best choice, on validation accuracy: ``supported`` when it
-    has the highest mean, ``not supported`` when another value's interval lies wholly above the paper's,
-    ``inconclusive`` when the intervals overlap; no verdict from one seed or without the paper's runs."""
+    """Whether the paper's value of a factor is the best choice, on validation accuracy.
+
+    ``supported`` when the paper's value has the best mean and its interval lies wholly above every other
+    value's; ``not supported`` when another value's interval lies wholly above the paper's; ``inconclusive``
+    when the intervals overlap. No verdict from one seed, without the paper's runs, or while some of the
+    factor's values (:data:`FACTORS`) are still unmeasured.
+    """
     paper = next((level for level in found if level.paper), None)
     if paper is None:
         return "no verdict: the paper's configuration was not run"
+    tried = FACTORS[paper.factor][1]
+    if len(found) < len(tried):
+        return f"no verdict yet: {len(found)} of its {len(tried)} values measured"
     if any(level.val_interval is None for level in found):
         return "no verdict: one seed per value gives no interval"
+    shown = lambda level: (f"{level.value} ({level.val:.2f}%, 95% CI {level.val_interval[0]:.2f}–"
+                           f"{level.val_interval[1]:.2f})")
     best = max(found, key=lambda level: level.val)
-    if best is paper:
-        return f"supported: the paper's {paper.value} has the best mean ({paper.val:.2f}%)"
-    if best.val_interval[0] > paper.val_interval[1]:
-        return (f"not supported: {best.value} ({best.val:.2f}%, 95% CI {best.val_interval[0]:.2f}–"
-                f"{best.val_interval[1]:.2f}) beats the paper's {paper.value} ({paper.val:.2f}%, "
-                f"{paper.val_interval[0]:.2f}–{paper.val_interval[1]:.2f})")
-    return (f"inconclusive: {best.value} has the best mean ({best.val:.2f}%) but its interval overlaps the "
-            f"paper's {paper.value} ({paper.val:.2f}%)")
+    if best is not paper and best.val_interval[0] > paper.val_interval[1]:
+        return f"not supported: {shown(best)} beats the paper's {shown(paper)}"
+    overlapping = [level.value for level in found
+                   if level is not paper and level.val_interval[1] >= paper.val_interval[0]
+                   and level.val_interval[0] <= paper.val_interval[1]]
+    if best is paper and not overlapping:
+        return f"supported: the paper's {shown(paper)} lies above every other value"
+    lead = "the paper's value has" if best is paper else f"{best.value} has"
+    return (f"inconclusive: {lead} the best mean ({best.val:.2f}%), and the interval of the paper's "
+            f"{paper.value} ({paper.val:.2f}%) overlaps that of {', '.join(overlapping)}")
 
 
 def verdicts(rows: list[dict], profile: str | None = None) -> list[str]:

@@ -59,13 +59,13 @@ class Item:
 
 def cpu_study() -> list[Item]:
     """The study of issue 13, in its order: sections 1-5 on this CPU, section 6 measured for the GPU."""
-    from .hyperparameters import ablation_variants
+    from .hyperparameters import STUDY_SEEDS, ablation_variants
 
     items = [Item("shao_cnn", 5), Item("shao_cnn", 5, "improved"),
              Item("gecco", 5), Item("gecco_enhanced", 5), Item("gecco_complete", 3),
              Item("spinalnet_small", 5), Item("baseline_cnn", 3),
              Item("shao_cnn", 3, dataset="fashion_mnist"), Item("shao_cnn", 3, "improved", dataset="fashion_mnist")]
-    items += [Item("shao_cnn", 3, tag=v.tag, model_kwargs=v.model_kwargs, overrides=v.overrides, folder="ablation")
+    items += [Item("shao_cnn", STUDY_SEEDS, tag=v.tag, model_kwargs=v.model_kwargs, overrides=v.overrides, folder="ablation")
               for v in ablation_variants()]
     items += [Item("efficient_capsnet", 3, optional=True), Item("vgg5", 3, optional=True)]
     return items
