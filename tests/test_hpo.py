@@ -81,10 +81,10 @@ def test_ablate_writes_one_row_per_variant(tmp_path):
 
 
 def test_verdicts_and_decay_effect_from_rows():
-    from mnistlib.study.hyperparameters import ablation_table, decay_effect, verdicts
+    from mnistlib.study.hyperparameters import AblationRun, ablation_table, decay_effect, verdicts
 
     def row(factor, value, seed, val, test):
-        return {"factor": factor, "value": value, "seed": seed, "val_accuracy": val, "test_accuracy": test}
+        return AblationRun(factor, value, seed, val, test, 5, 7, 15.0, "cpu", "2.14.1", "abc", "2026-11-26", "full")
 
     rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991 + 0.0005 * s) for s in range(3)]  # val 99.0-99.2
     rows += [row("batch_norm", "False", s, 0.980 + 0.001 * s, 0.981) for s in range(3)]  # wholly below: it holds
@@ -110,6 +110,18 @@ def test_verdicts_and_decay_effect_from_rows():
     assert decay_effect(rows[:3]) is None
     table = {(r["factor"], r["value"]): r for r in ablation_table(rows)}
     assert table[("dropout", "0.4 (paper)")]["seeds"] == 3 and table[("dropout", "0.2")]["val % (95% CI)"].startswith("99.51 (")
+
+
+def test_ablation_csv_round_trips_and_names_a_missing_column(tmp_path):
+    from mnistlib.study.hyperparameters import AblationRun, load_ablation, write_ablation_csv
+
+    runs = [AblationRun("lr", "0.003", s, 0.99, 0.9912, 4, 6, 21.5, "Intel Xeon", "2.14.1", "abc", "2026-11-26", "full")
+            for s in range(2)]
+    path = write_ablation_csv(runs, tmp_path / "ablation.csv")
+    assert load_ablation(path) == runs
+    path.write_text(path.read_text().replace(",profile", ",profil"))
+    with pytest.raises(ValueError, match="lacks profile"):
+        load_ablation(path)
 
 
 def test_a_study_cut_off_in_one_session_continues_to_its_total_in_the_next(tmp_path):

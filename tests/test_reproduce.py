@@ -10,7 +10,7 @@ from mnistlib.models import Claim
 from mnistlib.study.devices import compare_devices
 from mnistlib.study.provenance import git_commit
 from mnistlib.study.record import RunRecord
-from mnistlib.study.report import write_csv
+from mnistlib.study.report import mean_std_text, write_csv
 from mnistlib.study.reproduce import (Configuration, claim_rows, claim_verdict, load_records, params_verdict, plan,
                                 read_summary, reproduce, study, summarise_study, write_study)
 from mnistlib.study.reproduce import test_labels as labels_of
@@ -199,6 +199,12 @@ def test_fashion_mnist_uses_its_own_statistics_where_a_source_used_mnists():
     assert normalization(get_model_info("shao_cnn"), "mnist") == (0.1307, 0.3081)
     assert normalization(get_model_info("shao_cnn"), "fashion_mnist") is None  # the dataset's own
     assert normalization(get_model_info("gecco"), "fashion_mnist") == (0.5, 0.5)  # GECCO's fixed constants
+
+
+def test_one_seed_is_one_figure_never_plus_minus_zero():
+    assert mean_std_text([98.9]) == "98.90 (one seed)"
+    assert mean_std_text([99.0, 99.2], unit="%") == "99.10 ± 0.14% (n=2)"
+    assert mean_std_text([0.0171, 0.01712], digits=4) == "0.0171 ± 0.0000 (n=2)"  # a real spread, rounded
 
 
 def test_welch_interval_against_hand_values():

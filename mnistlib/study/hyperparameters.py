@@ -11,8 +11,8 @@ Two ways over one search space, both on ``shao_cnn``:
 """
 from __future__ import annotations
 
+import dataclasses
 import os
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,9 +78,9 @@ def ablation_variants(factors: list[str] | None = None) -> list[Variant]:
 
 
 def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] | None = None, device=None,
-                 log=print, compile: bool = False, **overrides) -> list[dict]:
+                 log=print, compile: bool = False, **overrides) -> list[AblationRun]:
     """Train every variant with ``seeds`` seeds (finished runs are read back, interrupted ones resume);
-    returns one :func:`ablation_row` per run and rewrites ``<out>/ablation.csv`` after each, so that a long
+    returns one :class:`AblationRun` per run and rewrites ``<out>/ablation.csv`` after each, so that a long
     study's finished runs are readable (and committable) before it ends. ``compile``: train through
     ``torch.compile`` (the CPU's fast path). ``overrides`` change the config of every variant (a live
     demonstration on a subset: ``train_subset=10_000``)."""
@@ -95,7 +95,7 @@ def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] |
             record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True,
                                log=None, model_kwargs=variant.model_kwargs, tag=variant.tag,
                                compile=compile or None, **{**variant.overrides, **overrides})
-            records.append(ablation_row(variant.factor, variant.value, record))
+            records.append(AblationRun.of(variant.factor, variant.value, record))
             write_ablation_csv(records, Path(out) / "ablation.csv")
             if log:
                 log(f"{variant.tag:24s} seed {seed}: val {100 * record.val_accuracy:.2f}% "
@@ -121,7 +121,7 @@ def gecco_ablation(profile: str, seeds: int, out: str | Path, device=None,
     ``committed(model)`` returns a study's finished runs of a model's own recipe (``[]`` if none): a variant
     that is such a configuration is read from them instead of trained; the others train under ``profile``
     (finished runs are read back)."""
-    from .report import mean_std
+    from .report import mean_std_text
 
     rows, first = [], {}
     for label, name, kwargs, overrides in GECCO_VARIANTS:
@@ -131,28 +131,54 @@ def gecco_ablation(profile: str, seeds: int, out: str | Path, device=None,
             runs = [train_run(name, profile, out=out, resume=True, seed=s, device=device, model_kwargs=kwargs,
                               tag=tag, log=None, **overrides) for s in range(seeds)]
         first[label] = runs[0]
-        mean, sd = mean_std([100 * r.test_accuracy for r in runs])
-        rows.append({"variant": label, "from": f"{runs[0].profile} profile, {len(runs)} seed(s)",
+        rows.append({"variant": label, "from": f"{runs[0].profile} profile",
                      "parameters": f"{runs[0].params:,}", "weight decay": runs[0].config["weight_decay"],
                      "best epoch": runs[0].best_epoch,
-                     "test accuracy %": f"{mean:.2f} ± {sd:.2f}" if len(runs) > 1 else f"{mean:.2f} (one seed)"})
+                     "test accuracy %": mean_std_text([100 * r.test_accuracy for r in runs])})
     return rows, first
 
 
-ABLATION_COLUMNS = ("factor", "value", "seed", "val_accuracy", "test_accuracy", "best_epoch", "epochs_run",
-                    "seconds_per_epoch", "device_name", "torch", "commit", "date", "profile")
+@dataclass(frozen=True)
+class AblationRun:
+    """One run of the ablation (or of the tuned configuration): a row of ``ablation.csv``, the file the
+    book's chapter 4 reads. Accuracies are fractions; ``value`` is the factor's value as written."""
+
+    factor: str
+    value: str
+    seed: int
+    val_accuracy: float
+    test_accuracy: float
+    best_epoch: int
+    epochs_run: int
+    seconds_per_epoch: float
+    device_name: str
+    torch: str
+    commit: str
+    date: str
+    profile: str
+
+    @classmethod
+    def of(cls, factor: str, value, record: RunRecord) -> AblationRun:
+        """The row of one finished run of ``factor`` = ``value``."""
+        return cls(factor, str(value), **{f.name: getattr(record, f.name) for f in dataclasses.fields(cls)[2:]})
+
+    @classmethod
+    def from_csv_row(cls, row: dict[str, str]) -> AblationRun:
+        """Parse one row of ``ablation.csv``; a missing column is an error that names the file's problem."""
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in row]
+        if missing:
+            raise ValueError(f"an ablation.csv row lacks {', '.join(missing)}: rewrite the file with "
+                             f"`python -m mnistlib ablate` (it reads finished runs back)")
+        types = {"seed": int, "best_epoch": int, "epochs_run": int, "val_accuracy": float, "test_accuracy": float,
+                 "seconds_per_epoch": float}
+        return cls(**{f.name: types.get(f.name, str)(row[f.name]) for f in dataclasses.fields(cls)})
 
 
-def ablation_row(factor: str, value, record: RunRecord) -> dict:
-    """The row of ``ablation.csv`` for one run: its factor and value, then :data:`ABLATION_COLUMNS`."""
-    return {"factor": factor, "value": value, **{c: getattr(record, c) for c in ABLATION_COLUMNS[2:]}}
-
-
-def write_ablation_csv(records: list[dict], path: str | Path) -> Path:
+def write_ablation_csv(runs: list[AblationRun], path: str | Path) -> Path:
     """One row per run (factor, value, seed, accuracies, provenance): what the book's chapter reads."""
     from .report import write_csv
 
-    return write_csv(records, path, ABLATION_COLUMNS)
+    return write_csv([dataclasses.asdict(run) for run in runs], path, [f.name for f in dataclasses.fields(AblationRun)])
 
 
 def suggest(trial) -> dict:
@@ -220,23 +246,18 @@ def tune(profile: str, trials: int, *, storage: str | None = None, study_name: s
     return study
 
 
-def load_ablation(path: str | Path) -> list[dict]:
-    """Rows of an ``ablation.csv`` with numbers parsed."""
+def load_ablation(path: str | Path) -> list[AblationRun]:
+    """The runs of an ``ablation.csv``."""
     import csv
 
     with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        for key in ("val_accuracy", "test_accuracy", "seconds_per_epoch"):
-            row[key] = float(row[key])
-        row["seed"] = int(row["seed"])
-    return rows
+        return [AblationRun.from_csv_row(row) for row in csv.DictReader(fh)]
 
 
-def _by_variant(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["factor"], str(row["value"])), []).append(row)
+def _by_variant(runs: list[AblationRun]) -> dict[tuple[str, str], list[AblationRun]]:
+    groups: dict[tuple[str, str], list[AblationRun]] = {}
+    for run in runs:
+        groups.setdefault((run.factor, run.value), []).append(run)
     return groups
 
 
@@ -255,19 +276,19 @@ class Level:
     paper: bool
 
 
-def _level(factor: str, value: str, runs: list[dict], paper: bool) -> Level:
+def _level(factor: str, value: str, runs: list[AblationRun], paper: bool) -> Level:
     from .stats import t_interval
 
-    val = [100 * r["val_accuracy"] for r in runs]
-    test = [100 * r["test_accuracy"] for r in runs]
+    val = [100 * r.val_accuracy for r in runs]
+    test = [100 * r.test_accuracy for r in runs]
     interval = lambda values: None if (t := t_interval(values)) is None else (t[1], t[2])
     return Level(factor, value, len(runs), sum(val) / len(val), interval(val), sum(test) / len(test),
                  interval(test), paper)
 
 
-def levels(rows: list[dict]) -> dict[str, list[Level]]:
+def levels(runs: list[AblationRun]) -> dict[str, list[Level]]:
     """Per factor measured, its levels: the paper's value (the ``paper`` runs) first, then the others."""
-    groups = _by_variant(rows)
+    groups = _by_variant(runs)
     paper = groups.get(("paper", "paper"), [])
     found: dict[str, list[Level]] = {}
     for factor in FACTORS:
@@ -278,11 +299,11 @@ def levels(rows: list[dict]) -> dict[str, list[Level]]:
     return found
 
 
-def ablation_table(rows: list[dict]) -> list[dict]:
+def ablation_table(runs: list[AblationRun]) -> list[dict]:
     """Every level of every factor: seeds, mean validation and test accuracy with their 95% t-intervals."""
     shown = lambda mean, iv: f"{mean:.2f}" + ("" if iv is None else f" ({iv[0]:.2f}–{iv[1]:.2f})")
     table = []
-    for factor, found in levels(rows).items():
+    for factor, found in levels(runs).items():
         for level in found:
             table.append({"factor": factor, "value": level.value + (" (paper)" if level.paper else ""),
                           "seeds": level.seeds, "val % (95% CI)": shown(level.val, level.val_interval),
@@ -321,38 +342,31 @@ def factor_verdict(found: list[Level]) -> str:
             f"{paper.value} ({paper.val:.2f}%) overlaps that of {', '.join(overlapping)}")
 
 
-def verdicts(rows: list[dict], profile: str | None = None) -> list[str]:
+def verdicts(runs: list[AblationRun], profile: str | None = None) -> list[str]:
     """One line per factor measured: :func:`factor_verdict`, or none at all for runs outside the paper's
     recipe (``profile`` other than ``full``/``source``: they neither confirm nor refute it)."""
     if profile is not None and profile not in ("full", "source"):
         return [f"- *No verdicts: the {profile} profile is not the paper's recipe.*"]
-    return [f"- **{factor}**: {factor_verdict(found)}." for factor, found in levels(rows).items()]
+    return [f"- **{factor}**: {factor_verdict(found)}." for factor, found in levels(runs).items()]
 
 
-def decay_effect(rows: list[dict]) -> tuple[float, tuple[float, float] | None] | None:
+def decay_effect(runs: list[AblationRun]) -> tuple[float, tuple[float, float] | None] | None:
     """Test accuracy with the paper's decay minus without decay, in points (the paper claims +2.9), and the
-    95% interval of that difference (Welch's t over the seeds; ``None`` from one seed each)."""
-    from .stats import T_975
+    95% Welch interval of that difference (``None`` from one seed on either side)."""
+    from .report import mean_std
+    from .stats import welch_interval
 
-    groups = _by_variant(rows)
+    groups = _by_variant(runs)
     if ("decay", "none") not in groups or ("paper", "paper") not in groups:
         return None
-    a = [100 * r["test_accuracy"] for r in groups[("paper", "paper")]]
-    b = [100 * r["test_accuracy"] for r in groups[("decay", "none")]]
-    diff = sum(a) / len(a) - sum(b) / len(b)
-    if len(a) < 2 or len(b) < 2:
-        return diff, None
-    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)  # squared standard errors
-    if va + vb == 0:
-        return diff, (diff, diff)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))  # Welch-Satterthwaite
-    t = T_975[max(k for k in T_975 if k <= max(1, int(df)))] if df <= 30 else 1.96
-    half = t * (va + vb) ** 0.5
-    return diff, (diff - half, diff + half)
+    sample = lambda group: (*mean_std([100 * r.test_accuracy for r in group]), len(group))
+    with_decay, without = sample(groups[("paper", "paper")]), sample(groups[("decay", "none")])
+    interval = welch_interval(without, with_decay)
+    return with_decay[0] - without[0], None if interval is None else interval[1:]
 
 
 def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, cuda_graph: bool = False,
-                 log=print) -> list[dict]:
+                 log=print) -> list[AblationRun]:
     """Train the study's best configuration with seeds ``0..seeds-1``, this time evaluating the test set
     once per run, and write ``<out>/best.csv`` (the chapter sets it beside the paper's claim). A seed whose
     run finished (its record is there, of the same configuration) is read back, not trained again."""
@@ -361,7 +375,7 @@ def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, 
     for seed in range(seeds):
         record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True, log=None,
                            model_kwargs=model_kwargs, tag="tuned", cuda_graph=cuda_graph or None, **overrides)
-        records.append(ablation_row("tuned", str(study.best_params), record))
+        records.append(AblationRun.of("tuned", str(study.best_params), record))
         if log:
             log(f"tuned configuration, seed {seed}: val {100 * record.val_accuracy:.2f}% "
                 f"test {100 * record.test_accuracy:.2f}%")

@@ -17,6 +17,14 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+def mean_std_text(values: list[float], digits: int = 2, unit: str = "") -> str:
+    """``"98.94 ± 0.09 (n=5)"`` (with ``unit="%"``: ``"98.94 ± 0.09% (n=5)"``): mean ± sample std with the
+    number of seeds; one seed is one figure, ``"98.94 (one seed)"``, never ``± 0.00``."""
+    mean, std = mean_std(values)
+    return f"{mean:.{digits}f} ± {std:.{digits}f}{unit} (n={len(values)})" if len(values) > 1 else \
+        f"{mean:.{digits}f}{unit} (one seed)"
+
+
 def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:
     """Rows of dicts as a Markdown table (columns: those of the first row unless given)."""
     columns = columns or list(rows[0])

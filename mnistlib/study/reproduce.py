@@ -37,7 +37,7 @@ from ..training import checkpoint as ckpt
 from .record import RunRecord
 from .run import load_trained, run_name, train_run
 from .stats import bootstrap_difference, decode_predictions, mcnemar, t_interval
-from .report import markdown_table, mean_std, write_csv
+from .report import markdown_table, mean_std, mean_std_text, write_csv
 
 DEFAULT_SEEDS = 5
 # The ResNet (ResNet-101 trunk + 2048-wide FC, 46.7M parameters) costs ~34 s an epoch on an H100 under
@@ -375,9 +375,7 @@ def claim_verdict(claim: Claim, values: list[float]) -> str:
 def _measured(claim: Claim, values: list[float]) -> str:
     if claim.statistic == "each":
         return " / ".join(f"{v:g}" for v in values)
-    mean, std = mean_std(values)
-    digits = 4 if claim.quantity == "test loss" else 2
-    return f"{mean:.{digits}f} ± {std:.{digits}f} (n={len(values)})" if len(values) > 1 else f"{mean:.{digits}f} (n=1)"
+    return mean_std_text(values, 4 if claim.quantity == "test loss" else 2)
 
 
 @lru_cache(maxsize=None)

@@ -110,9 +110,7 @@ def t_interval(values) -> tuple[float, float, float] | None:
     n = values.size
     if n < 2:
         return None
-    df = n - 1
-    t = T_975[max(k for k in T_975 if k <= df)] if df <= 30 else 1.96  # a missing df: the next lower one's
-    half = t * values.std(ddof=1) / math.sqrt(n)
+    half = t_quantile(n - 1) * values.std(ddof=1) / math.sqrt(n)
     mean = float(values.mean())
     return mean, mean - half, mean + half
 
