@@ -148,13 +148,22 @@ def cmd_tune(args) -> None:
 
 
 def cmd_ablate(args) -> None:
-    from .study.hyperparameters import ablation_table, run_ablation
-    from .study.report import write_summary
+    from .study.hyperparameters import ablation_table, load_ablation, run_ablation, write_ablation_summary
 
-    runs = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device, compile=args.compile)
+    if args.summary_only:
+        csv_path = Path(args.out) / "ablation.csv"
+        if not csv_path.exists():
+            raise FileNotFoundError(f"{csv_path} does not exist: run `python -m mnistlib ablate --out {args.out}` "
+                                    "first, or point --out at the folder that holds it")
+        runs = load_ablation(csv_path)
+        profile = runs[0].profile if runs else args.profile
+    else:
+        runs = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device, compile=args.compile)
+        profile = args.profile
+    path = write_ablation_summary(runs, args.out, profile)
     rows = ablation_table(runs)
-    path = write_summary(rows, Path(args.out), args.profile)
-    print(format_table(rows, list(rows[0])))
+    if rows:
+        print(format_table(rows, list(rows[0])))
     print(f"summary written to {path}")
 
 
@@ -272,6 +281,8 @@ def build_parser() -> Parser:
     ablate.add_argument("--out", default="results/ablation")
     ablate.add_argument("--device")
     ablate.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    ablate.add_argument("--summary-only", action="store_true",
+                        help="train nothing: rewrite summary.{md,csv} from <out>/ablation.csv")
     ablate.set_defaults(func=cmd_ablate)
 
     plan = sub.add_parser("plan", help="the CPU study's plan: epoch times, runs done, hours left (results/full/PLAN.md)")

@@ -54,6 +54,15 @@ def test_tune_smoke_runs_four_trials_into_sqlite(tmp_path):
     best = list(csv.DictReader(open(tmp_path / "best.csv")))
     assert [(row["factor"], row["seed"]) for row in best] == [("tuned", "0"), ("tuned", "1")]
     assert all(0 <= float(row["test_accuracy"]) <= 1 for row in best)
+    from mnistlib.course.committed import tuned_against_recipes
+    from mnistlib.study.hyperparameters import load_ablation, tuning_summary
+
+    headline, importances = tuning_summary(tmp_path / "study.db")
+    assert headline.startswith(f"4 trials ({complete} finished); best validation accuracy")
+    assert {row["hyperparameter"] for row in importances} <= set(FACTORS)
+    rows = tuned_against_recipes(load_ablation(tmp_path / "best.csv"))
+    assert rows[0] == {"configuration": "Shao et al., as reported", "test %": "99.40"}
+    assert rows[-1]["configuration"] == "Optuna's best configuration" and rows[-1]["test %"].endswith("(n=2)")
 
 
 def test_two_workers_add_trials_to_the_same_study(tmp_path):
@@ -78,6 +87,16 @@ def test_ablate_writes_one_row_per_variant(tmp_path):
     assert "| batch_norm | True (paper) | 1 |" in summary and "| batch_norm | False | 1 |" in summary
     rows = (tmp_path / "ablation.csv").read_text().splitlines()
     assert rows[0].startswith("factor,value,seed,val_accuracy") and rows[2].startswith("batch_norm,False,0,")
+    (tmp_path / "summary.md").unlink()
+    again = subprocess.run([sys.executable, "-m", "mnistlib", "ablate", "--summary-only", "--out", str(tmp_path)],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    rewritten = (tmp_path / "summary.md").read_text()
+    assert "| batch_norm | False | 1 |" in rewritten and "2 runs (78 planned" in rewritten
+    assert "No verdicts: the smoke profile is not the paper's recipe." in rewritten
+    missing = subprocess.run([sys.executable, "-m", "mnistlib", "ablate", "--summary-only", "--out",
+                              str(tmp_path / "nowhere")], capture_output=True, text=True)
+    assert missing.returncode == 1 and "nowhere/ablation.csv does not exist" in missing.stderr
 
 
 def test_verdicts_and_decay_effect_from_rows():

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Commit what the CPU study has finished: rewrite results/full/summary.* and PLAN.md from the finished runs,
-# then commit results/ (run records, seed 0's weights, the tables). Checkpoints stay ignored.
+# Commit what the CPU study has finished: rewrite results/full/summary.*, PLAN.md and results/ablation/summary.*
+# from the finished runs, then commit results/ (run records, seed 0's weights, the tables). Checkpoints stay
+# ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 "$PY" -m mnistlib reproduce --summary-only --out results/full >/dev/null
 "$PY" -m mnistlib plan >/dev/null
+if [ -f results/ablation/ablation.csv ]; then "$PY" -m mnistlib ablate --summary-only >/dev/null; fi
 git add results
 done_line=$(grep -o '^\*\*[0-9]* of [0-9]* CPU runs done' results/full/PLAN.md | tr -d '*')
 git diff --cached --quiet -- results || git commit -qm "results: ${done_line}" -- results

@@ -93,3 +93,19 @@ def trained_model(record: RunRecord, device=None):
         return found
     _, model, data, _ = load_trained(record.checkpoint, device=device)
     return model.eval(), data
+
+
+def tuned_against_recipes(tuned: list) -> list[dict]:
+    """The Optuna study's best configuration (its retrained seeds, :class:`~mnistlib.study.hyperparameters.AblationRun`)
+    beside both committed recipes of the same network and the paper's claim: one row each, test accuracy as
+    mean ± std with n."""
+    from ..study.report import mean_std_text
+
+    rows = [{"configuration": "Shao et al., as reported", "test %": f"{get_model_info('shao_cnn').reported_accuracy:.2f}"}]
+    for label, recipe in (("paper recipe (this study)", None), ("improved recipe (this study)", "improved")):
+        runs = study_runs("shao_cnn", recipe)
+        rows.append({"configuration": label,
+                     "test %": mean_std_text([100 * r.test_accuracy for r in runs]) if runs else "pending"})
+    rows.append({"configuration": "Optuna's best configuration",
+                 "test %": mean_std_text([100 * r.test_accuracy for r in tuned]) if tuned else "pending"})
+    return rows
