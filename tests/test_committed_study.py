@@ -103,3 +103,16 @@ def test_the_committed_benchmark_is_what_its_json_gives(tmp_path):
     write_bench(result, tmp_path)
     for name in ("bench.md", "bench.csv"):
         assert (tmp_path / name).read_text() == (BENCH.parent / name).read_text(), f"results/bench/{name} is stale"
+
+
+def test_the_committed_weights_give_their_records_validation_accuracy():
+    """The paper recipe's seed-0 weights, evaluated as training evaluated them (running batch-norm
+    statistics), give the validation accuracy their record holds; recomputed statistics are a different
+    evaluation (chapter 6), never the one the record was selected on."""
+    from mnistlib.course.committed import batch_norm_checks
+
+    checks, missing = batch_norm_checks("shao_cnn", datasets=("mnist",))
+    assert checks, missing
+    for check in checks:
+        assert check.running[1] == pytest.approx(check.record.val_accuracy, abs=1e-4)
+        assert check.running != check.recomputed

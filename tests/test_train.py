@@ -119,3 +119,21 @@ def test_checkpoint_write_is_atomic_and_loads_weights_only(tmp_path):
     torch.save({"bad": object()}, tmp_path / "evil.pt")
     with pytest.raises(RuntimeError, match="evil.pt"):
         ckpt.load(tmp_path / "evil.pt")
+
+
+def test_batch_statistics_are_recomputed_over_the_split_without_touching_the_model():
+    from mnistlib.data import Split
+    from mnistlib.training.evaluate import with_batch_statistics
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3), torch.nn.BatchNorm2d(3, momentum=0.01),
+                                torch.nn.Dropout(0.5), torch.nn.Flatten(), torch.nn.LazyLinear(10))
+    split = Split(torch.randn(40, 1, 28, 28) * 2 + 1, torch.zeros(40, dtype=torch.long))
+    model(split.images[:2])  # materialise the lazy layer
+    stale_mean = model[1].running_mean.clone()
+    fresh = with_batch_statistics(model, split, batch_size=10)
+    features = model[0](split.images).detach()
+    assert torch.allclose(fresh[1].running_mean, features.mean((0, 2, 3)), atol=1e-5)  # the split's own mean
+    assert torch.equal(model[1].running_mean, stale_mean) and not fresh.training  # the original is untouched
+    with pytest.raises(ValueError, match="no batch-norm layer"):
+        with_batch_statistics(torch.nn.Linear(784, 10), split)

@@ -7,6 +7,7 @@ the chapter says "pending".
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import load_data
@@ -81,6 +82,59 @@ def describe(runs: list[RunRecord]) -> str:
     return (f"{len(runs)} seed{'s' if len(runs) != 1 else ''} on {', '.join(devices)}, torch {runs[0].torch}, "
             f"{runs[0].date[:10]}")
 
+
+
+@dataclass(frozen=True)
+class BatchNormCheck:
+    """A committed run's selected weights on the validation split, ``(loss, accuracy)`` evaluated with the
+    running batch-norm statistics that training left (``running``) and with statistics recomputed over the
+    training images at the same weights (``recomputed``, :func:`~mnistlib.training.evaluate.with_batch_statistics`)."""
+
+    record: RunRecord
+    running: tuple[float, float]
+    recomputed: tuple[float, float]
+
+    def display(self) -> dict[str, str]:
+        """One row of the chapter's table."""
+        r = self.record
+        return {"dataset": r.dataset, "seed": str(r.seed), "epochs run": str(r.epochs_run),
+                "selected epoch": str(r.best_epoch),
+                "val % (running statistics)": f"{100 * self.running[1]:.2f}",
+                "val % (recomputed)": f"{100 * self.recomputed[1]:.2f}",
+                "val loss (running → recomputed)": f"{self.running[0]:.4f} → {self.recomputed[0]:.4f}"}
+
+
+def batch_norm_check(record: RunRecord, device=None) -> BatchNormCheck | None:
+    """:class:`BatchNormCheck` of a committed run (``None`` when its weights are not committed)."""
+    from ..training.evaluate import loss_and_accuracy, with_batch_statistics
+
+    found = committed_model(record, device)
+    if found is None:
+        return None
+    model, data = found
+    return BatchNormCheck(record, loss_and_accuracy(model, data.val, 1000),
+                          loss_and_accuracy(with_batch_statistics(model, data.train), data.val, 1000))
+
+
+def batch_norm_checks(model: str = "shao_cnn", recipe: str | None = None,
+                      datasets: tuple[str, ...] = ("mnist", "fashion_mnist")) -> tuple[list[BatchNormCheck], list[str]]:
+    """:func:`batch_norm_check` of each dataset's committed seed 0 of one configuration, and a line for each
+    dataset that could not be checked (no committed run or weights, or its files are not on this machine)."""
+    from ..data import DataError
+
+    checks, missing = [], []
+    for dataset in datasets:
+        runs = study_runs(model, recipe, dataset)
+        try:
+            check = batch_norm_check(runs[0]) if runs else None
+        except DataError as exc:
+            missing.append(f"{dataset}: {exc}")
+            continue
+        if check is None:
+            missing.append(f"{dataset}: pending (no committed seed-0 weights yet)")
+        else:
+            checks.append(check)
+    return checks, missing
 
 
 def trained_model(record: RunRecord, device=None):

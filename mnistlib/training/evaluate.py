@@ -5,6 +5,7 @@ batch-dependent model (GECCO) the batch size changes the predictions: callers pa
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
@@ -65,6 +66,30 @@ class EvalResult:
     batch_size: int
     predictions: torch.Tensor = field(repr=False)
     probabilities: torch.Tensor = field(repr=False)
+
+
+@torch.no_grad()
+def with_batch_statistics(model: torch.nn.Module, split: Split, batch_size: int = 1000) -> torch.nn.Module:
+    """A copy of ``model``, in eval mode, whose batch-norm layers hold the statistics of ``split`` at the
+    model's current weights: each layer's mean and variance averaged over the batches of ``split``
+    (PyTorch's ``momentum=None``), in place of the running estimates training left behind.
+
+    Training keeps ``running = (1 - m) running + m batch`` after every step. With Keras's ``m = 0.01``
+    (momentum 0.99) a running estimate remembers the last few hundred steps, so while the weights still change
+    fast, the statistics used at evaluation lag the ones the weights produce.
+    """
+    fresh = copy.deepcopy(model)
+    norms = [m for m in fresh.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        raise ValueError(f"{type(model).__name__} has no batch-norm layer whose statistics could be recomputed")
+    fresh.eval()  # dropout and everything else as at evaluation; only the batch norms gather statistics
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average over the batches that follow
+        norm.train()
+    for x, _ in split.batches(batch_size):
+        fresh(x)
+    return fresh.eval()
 
 
 def evaluate(model: torch.nn.Module, split: Split, batch_size: int = DEFAULT_EVAL_BATCH) -> EvalResult:
