@@ -137,3 +137,15 @@ def test_batch_statistics_are_recomputed_over_the_split_without_touching_the_mod
     assert torch.equal(model[1].running_mean, stale_mean) and not fresh.training  # the original is untouched
     with pytest.raises(ValueError, match="no batch-norm layer"):
         with_batch_statistics(torch.nn.Linear(784, 10), split)
+
+
+def test_seconds_per_epoch_is_the_median_epoch_not_stretched_by_a_pause():
+    from mnistlib.study.record import RunRecord
+    from mnistlib.training.loop import FitResult
+
+    history = [{"seconds": s} for s in (45.0, 20.0, 21.0, 620.0, 19.0)]  # compiling first epoch, a paused one
+    result = FitResult(history=history, best_epoch=3, best_val_loss=0.1, best_val_accuracy=0.9, epochs_run=5,
+                       stopped_early=False, seconds=725.0, device="cpu", eval_batch_size=1000)
+    assert result.seconds_per_epoch == 21.0
+    old = RunRecord("shao_cnn", "full", 0, {}, {"dataset": "mnist"}, 1, history, 3, 5, 0.1, 0.9, 1000, 145.0, "x")
+    assert old.median_epoch_seconds == 21.0  # an older record stored the mean (145 s); the study reads the median

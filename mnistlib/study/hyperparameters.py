@@ -160,7 +160,8 @@ class AblationRun:
     @classmethod
     def of(cls, factor: str, value, record: RunRecord) -> AblationRun:
         """The row of one finished run of ``factor`` = ``value``."""
-        return cls(factor, str(value), **{f.name: getattr(record, f.name) for f in dataclasses.fields(cls)[2:]})
+        values = {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)[2:]}
+        return cls(factor, str(value), **{**values, "seconds_per_epoch": record.median_epoch_seconds})
 
     @classmethod
     def from_csv_row(cls, row: dict[str, str]) -> AblationRun:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,13 @@ class RunRecord:
     @property
     def dataset(self) -> str:
         return self.data["dataset"]
+
+    @property
+    def median_epoch_seconds(self) -> float:
+        """The median epoch's seconds, from the history: the figure the study reports (older records store
+        the mean in ``seconds_per_epoch``, which a compiling first epoch or a paused runner stretches)."""
+        times = [h["seconds"] for h in self.history if "seconds" in h]
+        return statistics.median(times) if times else self.seconds_per_epoch
 
     @property
     def tested(self) -> bool:

@@ -305,7 +305,7 @@ def summarise_study(records: list[RunRecord], labels: dict[str, np.ndarray], pro
             reported_params=info.reported_params, params=runs[0].params,
             params_verdict=params_verdict(info.reported_params, runs[0].params),
             epochs_to_best=statistics.fmean(r.best_epoch for r in runs),
-            seconds_per_epoch=statistics.fmean(r.seconds_per_epoch for r in runs),
+            seconds_per_epoch=statistics.median(r.median_epoch_seconds for r in runs),
             images_per_second=statistics.fmean(speeds) if speeds else None,
             **_versus_reference(groups.get((dataset, REFERENCE)), runs, labels[dataset], config),
             device=_one(r.device_name for r in runs), torch=_one(r.torch for r in runs),
@@ -441,7 +441,7 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
     text = [f"# The full study, profile `{profile}`", "",
             "Measured by `python -m mnistlib reproduce`; selection on the 5,000-image validation split, one test "
             "evaluation per run. Mean ± sample std over seeds; the 95% t-interval is of that mean (none from one seed, "
-            "and no verdict either). Δ (with its paired-bootstrap interval over the test images) and McNemar "
+            "and no verdict either). s/epoch: the median epoch of the median run (a first epoch also compiles). Δ (with its paired-bootstrap interval over the test images) and McNemar "
             "compare each configuration with `shao_cnn` under the paper's recipe on the same test images.", "",
             markdown_table(shown, short), "",
             "## Pending", "",

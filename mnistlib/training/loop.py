@@ -17,6 +17,7 @@ the batch across GPUs.
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,8 +90,10 @@ class FitResult:
 
     @property
     def seconds_per_epoch(self) -> float:
+        """The median epoch's seconds: the first epoch also compiles, and a machine paused or shared for a
+        while stretches a few epochs, which a mean would spread over the whole run."""
         times = [h["seconds"] for h in self.history]
-        return sum(times) / len(times) if times else float("nan")
+        return statistics.median(times) if times else float("nan")
 
 
 def _rng_state(generator: torch.Generator) -> dict:
