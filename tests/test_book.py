@@ -15,6 +15,8 @@ def test_notebooks_are_committed_without_outputs_and_take_parameters():
         cells = json.loads(path.read_text())["cells"]
         assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), path
         assert any("parameters" in c["metadata"].get("tags", []) for c in cells), path
+        ids = [c.get("id") for c in cells]
+        assert None not in ids and len(set(ids)) == len(ids), f"{path}: every cell needs its own id (nbformat 4.5)"
 
 
 def test_smoke_book_builds_with_outputs_and_figures(smoke_book):

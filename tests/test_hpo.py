@@ -58,7 +58,8 @@ def test_tune_smoke_runs_four_trials_into_sqlite(tmp_path):
     from mnistlib.study.hyperparameters import load_ablation, tuning_summary
 
     headline, importances = tuning_summary(tmp_path / "study.db")
-    assert headline.startswith(f"4 trials ({complete} finished); best validation accuracy")
+    assert headline.startswith(f"4 trials ({complete} completed, {4 - complete} stopped early by the median pruner); "
+                               "best validation accuracy")
     assert {row["hyperparameter"] for row in importances} <= set(FACTORS)
     rows = tuned_against_recipes(load_ablation(tmp_path / "best.csv"))
     assert rows[0] == {"configuration": "Shao et al., as reported", "test %": "99.40"}

@@ -410,12 +410,13 @@ def tuning_summary(storage: str | Path, study_name: str = MODEL) -> tuple[str, l
 
     url = storage if "://" in str(storage) else f"sqlite:///{storage}"
     study = optuna.load_study(study_name=study_name, storage=url)
-    finished = finished_trials(study)
-    if not finished:
-        return f"{len(study.trials)} trials, none finished yet.", []
-    headline = (f"{len(study.trials)} trials ({finished} finished); best validation accuracy "
-                f"{100 * study.best_value:.2f}% with `{study.best_params}`.")
-    importances = optuna.importance.get_param_importances(study) if finished > 1 else {}
+    states = [t.state for t in study.trials]
+    completed, pruned = states.count(optuna.trial.TrialState.COMPLETE), states.count(optuna.trial.TrialState.PRUNED)
+    if not completed:
+        return f"{len(study.trials)} trials, none completed yet.", []
+    headline = (f"{len(study.trials)} trials ({completed} completed, {pruned} stopped early by the median pruner); "
+                f"best validation accuracy {100 * study.best_value:.2f}% with `{study.best_params}`.")
+    importances = optuna.importance.get_param_importances(study) if completed > 1 else {}
     return headline, [{"hyperparameter": name, "importance": f"{value:.3f}"} for name, value in importances.items()]
 
 
