@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..data import load_data
 from ..models import get_model, get_model_info
+from ..study.hyperparameters import AblationRun
 from ..study.record import RunRecord
 from ..study.reproduce import StudyRow, load_records, read_summary, weights_path
 from ..study.run import normalization
@@ -83,7 +84,6 @@ def describe(runs: list[RunRecord]) -> str:
             f"{runs[0].date[:10]}")
 
 
-
 @dataclass(frozen=True)
 class BatchNormCheck:
     """A committed run's selected weights on the validation split, ``(loss, accuracy)`` evaluated with the
@@ -149,9 +149,8 @@ def trained_model(record: RunRecord, device=None):
     return model.eval(), data
 
 
-def tuned_against_recipes(tuned: list) -> list[dict]:
-    """The Optuna study's best configuration (its retrained seeds, :class:`~mnistlib.study.hyperparameters.AblationRun`)
-    beside both committed recipes of the same network and the paper's claim: one row each, test accuracy as
+def tuned_against_recipes(tuned: list[AblationRun]) -> list[dict]:
+    """The Optuna study's best configuration (its retrained seeds) beside both committed recipes of the same network and the paper's claim: one row each, test accuracy as
     mean ± std with n."""
     from ..study.report import mean_std_text
 
