@@ -28,3 +28,19 @@ def test_a_model_left_to_the_gpu_is_pending_with_the_gpus_estimate(tmp_path, mon
 def test_the_models_left_to_a_gpu_are_those_the_cpu_study_does_not_train():
     assert sorted(plan.gpu_models()) == ["efficient_capsnet", "efficient_capsnet_decoder", "resnet", "resnet18",
                                          "spinalnet", "vgg5"]
+
+
+def test_a_configuration_not_run_yet_is_estimated_from_runs_under_its_stopping_rule(tmp_path):
+    from mnistlib.study.record import RunRecord
+
+    paper, improved = plan.Item("shao_cnn", 2), plan.Item("shao_cnn", 1, "improved")
+    variant = plan.Item("shao_cnn", 3, tag="lr=0.003", overrides={"lr": 3e-3}, folder="ablation")
+    for seed, epochs in ((0, 12), (1, 16)):  # the paper recipe's two runs stopped early
+        RunRecord("shao_cnn", "full", seed, {}, {"dataset": "mnist"}, 1, [], epochs - 2, epochs, 0.1, 0.99, 1000,
+                  10.0, "x", test_accuracy=0.99).write(tmp_path / "full" / "runs" / f"{paper.run_names()[seed]}.json")
+    times = {"after": {"shao_cnn": 10.0, "shao_cnn (improved)": 20.0, "shao_cnn (lr=0.003)": 12.0}, "before": {}}
+    rows = {r["configuration"]: r for r in plan.plan_rows([paper, improved, variant], times, tmp_path)}
+    assert rows["shao_cnn"]["epochs a run"] == "14.0" and rows["shao_cnn"]["hours left"] == "0.00"
+    assert rows["shao_cnn (lr=0.003)"]["epochs a run"] == "14.0 (est.)"  # the same patience: as its kin stopped
+    assert rows["shao_cnn (lr=0.003)"]["hours left"] == f"{3 * 12.0 * 14 / 3600:.2f}"
+    assert rows["shao_cnn (improved)"]["epochs a run"] == "30.0 (max)"  # runs every epoch: no estimate to borrow

@@ -169,18 +169,36 @@ def _finished(item: Item, results: Path) -> list[RunRecord]:
     return [r for r in (RunRecord.read(p) for p in runs if p.exists()) if r.tested]
 
 
+def _stopping_rule(item: Item) -> tuple:
+    config = item.config()
+    return config.epochs, config.patience, config.select
+
+
 def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
+    """One row per configuration. Epochs a run: its finished runs' mean; else the mean of the finished runs
+    under the same stopping rule (maximum epochs, patience, what is selected), marked "(est.)"; else the
+    recipe's maximum, marked "(max)"."""
+    finished = {id(item): _finished(item, results) for item in items}
+    by_rule: dict[tuple, list[int]] = {}
+    for item in items:
+        by_rule.setdefault(_stopping_rule(item), []).extend(r.epochs_run for r in finished[id(item)])
     rows = []
     for item in items:
         seconds = times["after"].get(_key(item))
-        done = _finished(item, results)
-        epochs = (statistics.fmean(r.epochs_run for r in done) if done else item.config().epochs)
+        done = finished[id(item)]
+        similar = by_rule[_stopping_rule(item)]
+        if done:
+            epochs, mark = statistics.fmean(r.epochs_run for r in done), ""
+        elif similar and _stopping_rule(item)[1] is not None:  # runs that stop early: as their kin stopped
+            epochs, mark = statistics.fmean(similar), " (est.)"
+        else:
+            epochs, mark = item.config().epochs, " (max)"
         per_seed = None if seconds is None else seconds * epochs / 60
         left = 0.0 if per_seed is None else per_seed * (item.seeds - len(done)) / 60
         where = "CPU" if on_cpu(item, per_seed) else "GPU (issue 18)"
         rows.append({"configuration": item.label, "seeds": item.seeds, "done": len(done),
                      "s/epoch": "-" if seconds is None else f"{seconds:.1f}",
-                     "epochs a run": f"{epochs:.1f}" + ("" if done else " (max)"),
+                     "epochs a run": f"{epochs:.1f}{mark}",
                      "min a seed": "-" if per_seed is None else f"{per_seed:.0f}",
                      "hours left": f"{left:.2f}" if where == "CPU" else "-", "where": where})
     return rows
@@ -206,7 +224,8 @@ def write_plan(results: str | Path = "results", measure_now: bool = False, log=p
             f"Epoch times measured by `python -m mnistlib plan --measure` on {times.get('device_name', '?')}, "
             f"torch {times.get('torch', '?')}, commit `{times.get('commit', '?')[:12]}`, {times.get('date', '?')[:10]}; "
             "the table is rewritten by `python -m mnistlib plan` as runs finish. Epochs a run: the finished "
-            "runs' mean, else the recipe's maximum (runs that stop early take fewer).", "",
+            "runs' mean; else, for a recipe that stops early, the mean of the finished runs under the same "
+            "stopping rule (est.); else the recipe's maximum (max).", "",
             f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
             f"{left:.1f} CPU hours left.**", "",
             "## Before and after the fast path", "",
