@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from torch import nn
+
 from ..data import load_data
 from ..models import get_model, get_model_info
 from ..study.hyperparameters import AblationRun
@@ -93,6 +95,18 @@ class BatchNormCheck:
     record: RunRecord
     running: tuple[float, float]
     recomputed: tuple[float, float]
+
+    def setting(self) -> str:
+        """The recipe's numbers behind the lag, read from the run: steps an epoch, the early stop's patience,
+        and how fast the running averages forget (each step keeps ``1 - momentum`` of the old value)."""
+        r = self.record
+        model = get_model(r.model, **r.model_kwargs)
+        momentum = next(m.momentum for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm))
+        steps = -(-r.data["train"] // r.config["batch_size"])
+        return (f"Under this recipe an epoch is {steps} steps (batch {r.config['batch_size']:,} of "
+                f"{r.data['train']:,} training images), the early stop waits {r.config['patience']} epochs without a "
+                f"lower validation loss, and each step keeps {1 - momentum:.2f} of every running average: it forgets "
+                f"over about {1 / momentum:.0f} steps, {1 / momentum / steps:.1f} epochs.")
 
     def display(self) -> dict[str, str]:
         """One row of the chapter's table."""
