@@ -37,7 +37,7 @@ def test_each_record_is_a_run_of_todays_recipe_and_model(record):
 
 @needs_records
 def test_the_seeds_are_those_the_plan_promises():
-    promised = {(item.dataset, item.model, item.recipe): item.seeds for item in cpu_study() if item.folder == "full"}
+    promised = {(item.dataset, item.model, item.recipe): item.seeds for item in cpu_study() if item.runs_dir == "full/runs"}
     seeds: dict[tuple, list[int]] = {}
     for r in RECORDS:
         seeds.setdefault((r.dataset, r.model, r.recipe), []).append(r.seed)

@@ -87,6 +87,7 @@ def test_ablate_writes_one_row_per_variant(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert "| batch_norm | True (paper) | 1 |" in summary and "| batch_norm | False | 1 |" in summary
     rows = (tmp_path / "ablation.csv").read_text().splitlines()
+    assert (tmp_path / "shao_cnn-batch_norm=False-smoke-seed0.json").exists()  # where the plan looks for it
     assert rows[0].startswith("factor,value,seed,val_accuracy") and rows[2].startswith("batch_norm,False,0,")
     (tmp_path / "summary.md").unlink()
     again = subprocess.run([sys.executable, "-m", "mnistlib", "ablate", "--summary-only", "--out", str(tmp_path)],

@@ -34,7 +34,7 @@ def test_a_configuration_not_run_yet_is_estimated_from_runs_under_its_stopping_r
     from mnistlib.study.record import RunRecord
 
     paper, improved = plan.Item("shao_cnn", 2), plan.Item("shao_cnn", 1, "improved")
-    variant = plan.Item("shao_cnn", 3, tag="lr=0.003", overrides={"lr": 3e-3}, folder="ablation")
+    variant = plan.Item("shao_cnn", 3, tag="lr=0.003", overrides={"lr": 3e-3}, runs_dir="ablation")
     for seed, epochs in ((0, 12), (1, 16)):  # the paper recipe's two runs stopped early
         RunRecord("shao_cnn", "full", seed, {}, {"dataset": "mnist"}, 1, [], epochs - 2, epochs, 0.1, 0.99, 1000,
                   10.0, "x", test_accuracy=0.99).write(tmp_path / "full" / "runs" / f"{paper.run_names()[seed]}.json")
@@ -44,3 +44,30 @@ def test_a_configuration_not_run_yet_is_estimated_from_runs_under_its_stopping_r
     assert rows["shao_cnn (lr=0.003)"]["epochs a run"] == "14.0 (est.)"  # the same patience: as its kin stopped
     assert rows["shao_cnn (lr=0.003)"]["hours left"] == f"{3 * 12.0 * 14 / 3600:.2f}"
     assert rows["shao_cnn (improved)"]["epochs a run"] == "30.0 (max)"  # runs every epoch: no estimate to borrow
+
+
+def test_an_ablation_run_counts_where_ablate_writes_it(tmp_path):
+    """``ablate --out results/ablation`` writes its records beside ablation.csv, not in a runs/ folder."""
+    from mnistlib.study.record import RunRecord
+
+    item = next(i for i in plan.cpu_study() if i.tag == "lr=0.003")
+    RunRecord("shao_cnn", "full", 0, {}, {"dataset": "mnist"}, 1, [], 10, 12, 0.1, 0.99, 1000, 10.0, "x",
+              test_accuracy=0.99).write(tmp_path / "ablation" / f"{item.run_names()[0]}.json")
+    times = {"after": {item.label: 12.0}, "before": {}}
+    assert plan.plan_rows([item], times, tmp_path)[0]["done"] == 1
+
+
+def test_a_finished_runs_epoch_time_replaces_the_measured_one_only_from_a_cpu_run(tmp_path):
+    from mnistlib.study.record import RunRecord
+
+    paper, vgg5 = plan.Item("shao_cnn", 2), plan.Item("vgg5", 3, optional=True)
+    history = [{"epoch": e, "seconds": s} for e, s in enumerate((90.0, 20.0, 22.0, 21.0), 1)]  # compiling first
+    RunRecord("shao_cnn", "full", 0, {}, {"dataset": "mnist"}, 1, history, 3, 4, 0.1, 0.99, 1000, 38.0, "x",
+              test_accuracy=0.99).write(tmp_path / "full" / "runs" / f"{paper.run_names()[0]}.json")
+    RunRecord("vgg5", "full", 0, {}, {"dataset": "mnist"}, 1, [{"epoch": 1, "seconds": 2.0}], 1, 25, 0.1, 0.99,
+              128, 2.0, "x", device="cuda", test_accuracy=0.99).write(
+        tmp_path / "full" / "runs" / f"{vgg5.run_names()[0]}.json")
+    times = {"after": {"shao_cnn": 10.0, "vgg5": 300.0}, "before": {}}
+    rows = {r["configuration"]: r for r in plan.plan_rows([paper, vgg5], times, tmp_path)}
+    assert rows["shao_cnn"]["s/epoch"] == "21.5"  # the run's median epoch, not the measured 10.0
+    assert rows["vgg5"]["s/epoch"] == "300.0" and rows["vgg5"]["where"] == "GPU (issue 18)"  # not the GPU's 2 s

@@ -126,8 +126,8 @@ def batch_norm_check(record: RunRecord, device=None) -> BatchNormCheck | None:
     if found is None:
         return None
     model, data = found
-    return BatchNormCheck(record, loss_and_accuracy(model, data.val, 1000),
-                          loss_and_accuracy(with_batch_statistics(model, data.train), data.val, 1000))
+    return BatchNormCheck(record, loss_and_accuracy(model, data.val),
+                          loss_and_accuracy(with_batch_statistics(model, data.train), data.val))
 
 
 def batch_norm_checks(model: str = "shao_cnn", recipe: str | None = None,

@@ -42,7 +42,7 @@ class Item:
     tag: str | None = None
     model_kwargs: dict = field(default_factory=dict)
     overrides: dict = field(default_factory=dict)
-    folder: str = "full"  # results/<folder>/runs
+    runs_dir: str = "full/runs"  # where its run records are, under results/ (`ablate` writes to results/ablation)
     optional: bool = False  # section 6: on this CPU only where one seed takes at most CPU_LIMIT_MINUTES
 
     @property
@@ -65,7 +65,8 @@ def cpu_study() -> list[Item]:
              Item("gecco", 5), Item("gecco_enhanced", 5), Item("gecco_complete", 3),
              Item("spinalnet_small", 5), Item("baseline_cnn", 3),
              Item("shao_cnn", 3, dataset="fashion_mnist"), Item("shao_cnn", 3, "improved", dataset="fashion_mnist")]
-    items += [Item("shao_cnn", STUDY_SEEDS, tag=v.tag, model_kwargs=v.model_kwargs, overrides=v.overrides, folder="ablation")
+    items += [Item("shao_cnn", STUDY_SEEDS, tag=v.tag, model_kwargs=v.model_kwargs, overrides=v.overrides,
+                   runs_dir="ablation")
               for v in ablation_variants()]
     items += [Item("efficient_capsnet", 3, optional=True), Item("vgg5", 3, optional=True)]
     return items
@@ -165,7 +166,7 @@ def _key(item: Item) -> str:
 
 
 def _finished(item: Item, results: Path) -> list[RunRecord]:
-    runs = [results / item.folder / "runs" / f"{name}.json" for name in item.run_names()]
+    runs = [results / item.runs_dir / f"{name}.json" for name in item.run_names()]
     return [r for r in (RunRecord.read(p) for p in runs if p.exists()) if r.tested]
 
 
@@ -175,17 +176,19 @@ def _stopping_rule(item: Item) -> tuple:
 
 
 def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
-    """One row per configuration. Epochs a run: its finished runs' mean; else the mean of the finished runs
-    under the same stopping rule (maximum epochs, patience, what is selected), marked "(est.)"; else the
-    recipe's maximum, marked "(max)"."""
+    """One row per configuration. Seconds an epoch: its finished CPU runs' median, else the measured figure in
+    ``times``. Epochs a run: its finished runs' mean; else the mean of the finished runs under the same
+    stopping rule (maximum epochs, patience, what is selected), marked "(est.)"; else the recipe's maximum,
+    marked "(max)"."""
     finished = {id(item): _finished(item, results) for item in items}
     by_rule: dict[tuple, list[int]] = {}
     for item in items:
         by_rule.setdefault(_stopping_rule(item), []).extend(r.epochs_run for r in finished[id(item)])
     rows = []
     for item in items:
-        seconds = times["after"].get(_key(item))
         done = finished[id(item)]
+        on_this_cpu = [r.median_epoch_seconds for r in done if r.device == "cpu"]  # not a GPU run's seconds
+        seconds = statistics.median(on_this_cpu) if on_this_cpu else times["after"].get(_key(item))
         similar = by_rule[_stopping_rule(item)]
         if done:
             epochs, mark = statistics.fmean(r.epochs_run for r in done), ""
@@ -223,7 +226,8 @@ def write_plan(results: str | Path = "results", measure_now: bool = False, log=p
     text = ["# The CPU study's plan (issue 13)", "",
             f"Epoch times measured by `python -m mnistlib plan --measure` on {times.get('device_name', '?')}, "
             f"torch {times.get('torch', '?')}, commit `{times.get('commit', '?')[:12]}`, {times.get('date', '?')[:10]}; "
-            "the table is rewritten by `python -m mnistlib plan` as runs finish. Epochs a run: the finished "
+            "the table is rewritten by `python -m mnistlib plan` as runs finish. s/epoch: the finished runs' "
+            "median epoch where a configuration has any, else the measured figure. Epochs a run: the finished "
             "runs' mean; else, for a recipe that stops early, the mean of the finished runs under the same "
             "stopping rule (est.); else the recipe's maximum (max).", "",
             f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
