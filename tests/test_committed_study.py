@@ -116,3 +116,15 @@ def test_the_committed_weights_give_their_records_validation_accuracy():
     for check in checks:
         assert check.running[1] == pytest.approx(check.record.val_accuracy, abs=1e-4)
         assert check.running != check.recomputed
+
+
+def test_a_seed_trained_twice_on_this_cpu_gives_the_same_network():
+    """The ablation's paper runs retrain the study's shao_cnn seeds (another commit, resumed at other epochs):
+    on the same CPU and torch, training is deterministic and resuming changes nothing."""
+    from mnistlib.course.committed import paper_reruns
+
+    reruns = paper_reruns()
+    assert reruns, "the ablation's paper runs are committed"
+    for rerun in reruns:
+        if rerun.same_machine:
+            assert rerun.identical, rerun.row()
