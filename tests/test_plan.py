@@ -1,6 +1,8 @@
 """The study's plan: why a model is pending, with the estimate measured on a GPU where one was."""
 import json
 
+import pytest
+
 from mnistlib.study import plan
 from mnistlib.training.config import resolve_config
 
@@ -63,11 +65,13 @@ def test_a_finished_runs_epoch_time_replaces_the_measured_one_only_from_a_cpu_ru
     paper, vgg5 = plan.Item("shao_cnn", 2), plan.Item("vgg5", 3, optional=True)
     history = [{"epoch": e, "seconds": s} for e, s in enumerate((90.0, 20.0, 22.0, 21.0), 1)]  # compiling first
     RunRecord("shao_cnn", "full", 0, {}, {"dataset": "mnist"}, 1, history, 3, 4, 0.1, 0.99, 1000, 38.0, "x",
-              test_accuracy=0.99).write(tmp_path / "full" / "runs" / f"{paper.run_names()[0]}.json")
+              test_accuracy=0.99, train_seconds=153.0).write(tmp_path / "full" / "runs" / f"{paper.run_names()[0]}.json")
     RunRecord("vgg5", "full", 0, {}, {"dataset": "mnist"}, 1, [{"epoch": 1, "seconds": 2.0}], 1, 25, 0.1, 0.99,
-              128, 2.0, "x", device="cuda", test_accuracy=0.99).write(
+              128, 2.0, "x", device="cuda", test_accuracy=0.99, train_seconds=50.0).write(
         tmp_path / "full" / "runs" / f"{vgg5.run_names()[0]}.json")
     times = {"after": {"shao_cnn": 10.0, "vgg5": 300.0}, "before": {}}
     rows = {r["configuration"]: r for r in plan.plan_rows([paper, vgg5], times, tmp_path)}
     assert rows["shao_cnn"]["s/epoch"] == "21.5"  # the run's median epoch, not the measured 10.0
     assert rows["vgg5"]["s/epoch"] == "300.0" and rows["vgg5"]["where"] == "GPU (issue 18)"  # not the GPU's 2 s
+    # the CPU's hours: by the run's clock, and its four epochs at the median epoch; never the GPU run's
+    assert plan.hours_spent([paper, vgg5], tmp_path) == pytest.approx((153.0 / 3600, 4 * 21.5 / 3600))

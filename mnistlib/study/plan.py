@@ -207,6 +207,15 @@ def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
     return rows
 
 
+def hours_spent(items: list[Item], results: Path) -> tuple[float, float]:
+    """CPU hours the finished runs of ``items`` took: ``(by their clocks, at their median epoch)``. The clocks
+    count every pause of the runner (tests and CI beside it); epochs run times the median epoch does not."""
+    runs = [r for item in items for r in _finished(item, results) if r.device == "cpu"]
+    clock = sum(r.train_seconds for r in runs)
+    undisturbed = sum(r.median_epoch_seconds * r.epochs_run for r in runs)
+    return clock / 3600, undisturbed / 3600
+
+
 def write_plan(results: str | Path = "results", measure_now: bool = False, log=print) -> Path:
     """(Re)write ``<results>/full/PLAN.md``; ``measure_now``: time the epochs first (minutes)."""
     results = Path(results)
@@ -221,6 +230,7 @@ def write_plan(results: str | Path = "results", measure_now: bool = False, log=p
     rows = plan_rows(items, times, results)
     cpu_rows = [r for r in rows if r["where"] == "CPU"]
     left = sum(float(r["hours left"]) for r in cpu_rows)
+    spent = hours_spent(items, results)
     before = [{"configuration": k, "plain s/epoch": f"{v:.1f}", "fast s/epoch": f"{times['after'][k]:.1f}",
                "speed-up": f"{v / times['after'][k]:.1f}x"} for k, v in times["before"].items()]
     text = ["# The CPU study's plan (issue 13)", "",
@@ -231,7 +241,8 @@ def write_plan(results: str | Path = "results", measure_now: bool = False, log=p
             "runs' mean; else, for a recipe that stops early, the mean of the finished runs under the same "
             "stopping rule (est.); else the recipe's maximum (max).", "",
             f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
-            f"{left:.1f} CPU hours left.**", "",
+            f"{left:.1f} CPU hours left.** Spent so far: {spent[1]:.1f} CPU hours at each run's median epoch "
+            f"({spent[0]:.1f} by the runs' own clocks, which count the runner's pauses).", "",
             "## Before and after the fast path", "",
             "Plain: eager PyTorch (GECCO: torch_geometric's message passing over the published edges); fast: "
             "`torch.compile` (GECCO: the published graph's closed form, the same function). "
