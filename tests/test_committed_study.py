@@ -55,6 +55,23 @@ def test_the_summary_is_what_the_records_give():
     assert sorted(committed, key=key) == sorted(expected, key=key), "summary.csv is not what the records give"
 
 
+@needs_records
+def test_the_summary_page_with_its_claims_is_what_the_records_and_the_ablation_give(tmp_path):
+    """summary.md, the sources' figures included (the decay claim is judged on results/ablation's runs)."""
+    import shutil
+
+    from mnistlib.study.reproduce import write_study
+
+    ablation = STUDY.parent / "ablation" / "ablation.csv"
+    if ablation.exists():
+        (tmp_path / "ablation").mkdir()
+        shutil.copy(ablation, tmp_path / "ablation" / "ablation.csv")
+    labels = {d: labels_of(d) for d in {r.dataset for r in RECORDS}}
+    written = write_study(RECORDS, tmp_path / "full", "full", labels)
+    assert written.read_text() == (STUDY / "summary.md").read_text(), \
+        "results/full/summary.md is stale: python -m mnistlib reproduce --summary-only --out results/full"
+
+
 @pytest.mark.parametrize("path", sorted(STUDY.parent.glob("*/runs/*.json")), ids=lambda p: p.name)
 def test_every_committed_record_reads_back_as_a_run_record(path):
     """The JSON on disk and the dataclass agree both ways: reading loses nothing, writing adds nothing."""

@@ -132,6 +132,20 @@ def test_verdicts_and_decay_effect_from_rows():
     diff, (low, high) = decay_effect(rows)
     assert diff == pytest.approx(99.15 - 96.3) and low < diff < high
     assert decay_effect(rows[:3]) is None
+
+    # the study's summary judges Shao et al.'s "+2.9 points from decay" on these runs, once every seed is in
+    from mnistlib.models import get_model_info
+    from mnistlib.study.reproduce import DECAY_GAIN, decay_gain
+
+    claim = get_model_info("shao_cnn").claim(DECAY_GAIN)
+    measured, verdict = decay_gain(claim, rows, "full")
+    assert measured == "+2.85 (n=3 with, 3 without)" and verdict.startswith("reproduced: +2.85 (95% CI +2.")
+    no_gain = [r for r in rows if r.factor != "decay"] + [row("decay", "none", s, 0.99, 0.991 + 0.0005 * s)
+                                                          for s in range(3)]
+    assert decay_gain(claim, no_gain, "full")[1].startswith("not reproduced: +0.00 (95% CI")
+    assert decay_gain(claim, rows[:-1], "full") == ("-", "measured by the ablation (chapter 4): 5 of 6 runs committed")
+    assert decay_gain(claim, rows, "quick") == ("-", "measured by the ablation (chapter 4)")  # another profile's
+    assert decay_gain(claim, rows, "full", on_cpu=False)[1] == "measured by the ablation (chapter 4)"  # a GPU study
     table = {(r["factor"], r["value"]): r for r in ablation_table(rows)}
     assert table[("dropout", "0.4 (paper)")]["seeds"] == 3 and table[("dropout", "0.2")]["val % (95% CI)"].startswith("99.51 (")
 

@@ -5,10 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
-"$PY" -m mnistlib reproduce --summary-only --out results/full >/dev/null
-"$PY" -m mnistlib plan >/dev/null
-if [ -f results/ablation/ablation.csv ]; then "$PY" -m mnistlib ablate --summary-only >/dev/null; fi
-git add results
+csv=results/ablation/ablation.csv
+while :; do  # the summaries read ablation.csv, which the runner appends to: commit them from one version of it
+  before=$(cat "$csv" 2>/dev/null | md5sum)
+  "$PY" -m mnistlib reproduce --summary-only --out results/full >/dev/null
+  "$PY" -m mnistlib plan >/dev/null
+  if [ -f "$csv" ]; then "$PY" -m mnistlib ablate --summary-only >/dev/null; fi
+  git add results
+  [ "$before" = "$(git show :"$csv" 2>/dev/null | md5sum)" ] && break
+done
 done_line=$(grep -o '^\*\*[0-9]* of [0-9]* CPU runs done' results/full/PLAN.md | tr -d '*')
 git diff --cached --quiet -- results || git commit -qm "results: ${done_line}" -- results
 git log --oneline -1

@@ -10,29 +10,31 @@ from pathlib import Path
 
 from ..models import get_model_info
 from ..study.report import markdown_table
-from ..study.reproduce import claim_rows, error_points, load_records, pending_models
+from ..study.reproduce import DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
 from ..training.checkpoint import write_text
 from .book import ROOT
 
 # where each model's verdicts are discussed
 CHAPTERS = {"shao_cnn": "03_paper_cnn", "gecco": "05_gecco", "gecco_enhanced": "05_gecco",
             "gecco_complete": "05_gecco"}
+CLAIM_CHAPTERS = {DECAY_GAIN: "04_hyperparameters"}  # a claim measured away from its model's chapter
 DEFAULT_CHAPTER = "06_comparison"
 
 
-def chapter_link(model: str) -> str:
-    """A MyST reference from ``book/`` to the chapter that discusses ``model``."""
-    return f"{{doc}}`../notebooks/{CHAPTERS.get(model, DEFAULT_CHAPTER)}`"
+def chapter_link(model: str, claim: str = "") -> str:
+    """A MyST reference from ``book/`` to the chapter that discusses ``model``'s ``claim``."""
+    return f"{{doc}}`../notebooks/{CLAIM_CHAPTERS.get(claim) or CHAPTERS.get(model, DEFAULT_CHAPTER)}`"
 
 
-def answer_rows(records) -> list[dict]:
-    """One row per claim of the sources: source, claim, reported, measured, verdict, chapter."""
+def answer_rows(records, ablation: list | None = None) -> list[dict]:
+    """One row per claim of the sources: source, claim, reported, measured, verdict, chapter. ``ablation``:
+    the committed ablation's runs, for the claim it measures."""
     rows = []
-    for row in claim_rows(records, pending=pending_models(records)):
+    for row in claim_rows(records, pending=pending_models(records), ablation=ablation):
         source = get_model_info(row["model"]).source.split(",")[0]
         rows.append({"source, model": f"{source}, `{row['model']}`", "claim": row["claim"],
                      "reported": row["reported"], "measured (mean ± std, n seeds)": row["measured"],
-                     "verdict": row["verdict"], "chapter": chapter_link(row["model"])})
+                     "verdict": row["verdict"], "chapter": chapter_link(row["model"], row["claim"])})
     return rows
 
 
@@ -66,7 +68,7 @@ def write_answer(folder: Path, root: Path = ROOT) -> Path:
     text += [f"Every figure the two sources report, judged on the committed study (`results/full`: "
              f"{len(records)} runs on {', '.join(devices) or 'no device yet'}; mean ± standard deviation over seeds, "
              "n given; no verdict from one seed). A pending row says what is missing and the command that runs it.",
-             "", markdown_table(answer_rows(records)), ""]
+             "", markdown_table(answer_rows(records, ablation_beside(study))), ""]
     points = error_points(records) + pending_points(records)
     if points:
         figure = plots.params_vs_error(points)

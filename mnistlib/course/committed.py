@@ -43,6 +43,16 @@ def study_rows() -> list[StudyRow]:
     return [] if folder is None else read_summary(folder / "summary.csv")
 
 
+def study_claims(records: list[RunRecord], pending: bool = False) -> list[dict]:
+    """The sources' figures judged on ``records`` (:func:`mnistlib.study.reproduce.claim_rows`), the decay
+    claim on the committed ablation; ``pending``: a row for each model without runs, saying why."""
+    from ..study.reproduce import ablation_beside, claim_rows, pending_models
+
+    folder = study_folder()
+    return claim_rows(records, pending=pending_models(records) if pending else None,
+                      ablation=ablation_beside(folder) if folder is not None else None)
+
+
 def device_comparison() -> list:
     """The CPU study's configurations that a GPU also trained, compared (:func:`mnistlib.study.devices.compare_devices`);
     ``[]`` while ``results/gpu`` is not committed."""

@@ -351,17 +351,23 @@ def verdicts(runs: list[AblationRun], profile: str | None = None) -> list[str]:
     return [f"- **{factor}**: {factor_verdict(found)}." for factor, found in levels(runs).items()]
 
 
+def decay_runs(runs: list[AblationRun]) -> tuple[list[AblationRun], list[AblationRun]]:
+    """The runs with the paper's decay (its ``paper`` configuration) and without any (``decay=none``)."""
+    groups = _by_variant(runs)
+    return groups.get(("paper", "paper"), []), groups.get(("decay", "none"), [])
+
+
 def decay_effect(runs: list[AblationRun]) -> tuple[float, tuple[float, float] | None] | None:
     """Test accuracy with the paper's decay minus without decay, in points (the paper claims +2.9), and the
     95% Welch interval of that difference (``None`` from one seed on either side)."""
     from .report import mean_std
     from .stats import welch_interval
 
-    groups = _by_variant(runs)
-    if ("decay", "none") not in groups or ("paper", "paper") not in groups:
+    paper, none = decay_runs(runs)
+    if not paper or not none:
         return None
     sample = lambda group: (*mean_std([100 * r.test_accuracy for r in group]), len(group))
-    with_decay, without = sample(groups[("paper", "paper")]), sample(groups[("decay", "none")])
+    with_decay, without = sample(paper), sample(none)
     interval = welch_interval(without, with_decay)
     return with_decay[0] - without[0], None if interval is None else interval[1:]
 

@@ -333,7 +333,8 @@ def _per_class(digit: int):
 
 
 # How this study measures each quantity a source reports (``Claim.quantity``): the per-seed values. The gain
-# from Shao et al.'s learning-rate decay is measured by the ablation (``python -m mnistlib ablate``, chapter 4).
+# from Shao et al.'s learning-rate decay is measured by the ablation (``python -m mnistlib ablate``, chapter 4):
+# :func:`decay_gain`.
 CLAIM_MEASURES: dict[str, Callable[[list[RunRecord]], list[float]]] = {
     "test accuracy %": lambda runs: [100 * r.test_accuracy for r in runs],
     "best test accuracy %": lambda runs: [100 * r.test_accuracy for r in runs],
@@ -343,7 +344,26 @@ CLAIM_MEASURES: dict[str, Callable[[list[RunRecord]], list[float]]] = {
     "test loss": lambda runs: [r.test_loss for r in runs],
     **{f"test accuracy of digit {d} %": _per_class(d) for d in range(10)},
 }
-MEASURED_ELSEWHERE = {"gain from learning-rate decay (points)": "measured by the ablation (chapter 4)"}
+DECAY_GAIN = "gain from learning-rate decay (points)"
+
+
+def decay_gain(claim: Claim, ablation: list | None, profile: str, on_cpu: bool = True) -> tuple[str, str]:
+    """``(measured, verdict)`` of Shao et al.'s gain from learning-rate decay: test accuracy with the paper's
+    decay minus without, over the ablation's runs (:class:`~mnistlib.study.hyperparameters.AblationRun`) under
+    ``profile`` on the same kind of device as the study (``on_cpu``), against the claim with the 95% Welch
+    interval of that difference. No verdict until both sides have every seed the ablation promises."""
+    from .hyperparameters import STUDY_SEEDS, decay_effect, decay_runs
+
+    ablation = [r for r in ablation or [] if r.profile == profile and r.device_name.startswith("cpu") == on_cpu]
+    if not ablation:
+        return "-", "measured by the ablation (chapter 4)"
+    paper, none = decay_runs(ablation)
+    if len(paper) < STUDY_SEEDS or len(none) < STUDY_SEEDS:
+        return "-", (f"measured by the ablation (chapter 4): {min(len(paper), STUDY_SEEDS) + min(len(none), STUDY_SEEDS)}"
+                     f" of {2 * STUDY_SEEDS} runs committed")
+    difference, (low, high) = decay_effect(paper + none)
+    shown = f"{difference:+.2f} (95% CI {low:+.2f} to {high:+.2f})"
+    return f"{difference:+.2f} (n={len(paper)} with, {len(none)} without)", interval_verdict(claim, low, high, shown)
 
 
 def claim_verdict(claim: Claim, values: list[float]) -> str:
@@ -352,9 +372,6 @@ def claim_verdict(claim: Claim, values: list[float]) -> str:
     claim counts as its interval ``value ± resolution`` (a whole percent covers half a point each side).
     One seed gives no verdict. Outside the claim, an accuracy above it ``exceeded`` it and a loss below it did
     (the better side); the worse side, and either side of an epoch, did not reproduce it."""
-    unit = " points" if claim.quantity.endswith("%") else ""
-    better = "above" if claim.quantity.endswith("%") else "below" if "loss" in claim.quantity else None
-    low_claim, high_claim = claim.value - claim.resolution, claim.value + claim.resolution
     if claim.statistic == "each":
         low, high, shown = min(values), max(values), f"{min(values):g}–{max(values):g}"
     elif len(values) < 2:
@@ -365,6 +382,17 @@ def claim_verdict(claim: Claim, values: list[float]) -> str:
     else:
         mean, low, high = t_interval(values)
         shown = f"{mean:.4g} (95% CI {low:.4g}–{high:.4g})"
+    return interval_verdict(claim, low, high, shown)
+
+
+def interval_verdict(claim: Claim, low: float, high: float, shown: str) -> str:
+    """:func:`claim_verdict` once the measurement is an interval ``[low, high]`` (a single figure: ``low ==
+    high``), written as ``shown``. An accuracy or a gain (in points) above the claim exceeded it, a loss below
+    it did; the worse side, and either side of an epoch, did not reproduce it."""
+    in_points = claim.quantity.endswith("%") or claim.quantity.endswith("(points)")
+    unit = " points" if in_points else ""
+    better = "above" if in_points else "below" if "loss" in claim.quantity else None
+    low_claim, high_claim = claim.value - claim.resolution, claim.value + claim.resolution
     if high >= low_claim and (low <= high_claim or claim.statistic == "best"):  # a best seed above a best: met
         return f"reproduced: {shown}"
     side = "below" if high < low_claim else "above"
@@ -385,10 +413,11 @@ def test_labels(dataset: str) -> np.ndarray:
 
 
 def claim_rows(records: list[RunRecord], labels: dict[str, np.ndarray] | None = None,
-               pending: dict[str, str] | None = None) -> list[dict]:
+               pending: dict[str, str] | None = None, ablation: list | None = None) -> list[dict]:
     """Every figure the sources report (their claims and parameter counts), what the study measured, and the
     verdict, one row each. ``pending``: models without runs and why (``"needs a GPU, about 40 min a
-    seed"``), given a row per claim that says so. ``labels`` is accepted for symmetry with the summary."""
+    seed"``), given a row per claim that says so. ``ablation``: the ablation's runs, for the claim it measures
+    (:func:`decay_gain`). ``labels`` is accepted for symmetry with the summary."""
     by_model: dict[str, list[RunRecord]] = defaultdict(list)
     for r in records:
         if r.dataset == "mnist" and r.recipe is None:
@@ -400,8 +429,9 @@ def claim_rows(records: list[RunRecord], labels: dict[str, np.ndarray] | None = 
             row = {"model": model, "claim": claim.quantity, "reported": f"{claim.value:g}", "where": claim.where, "note": claim.note}
             if not runs:
                 row.update(measured="-", verdict=f"pending: {pending[model]}")
-            elif claim.quantity in MEASURED_ELSEWHERE:
-                row.update(measured="-", verdict=MEASURED_ELSEWHERE[claim.quantity])
+            elif claim.quantity == DECAY_GAIN:
+                measured, verdict = decay_gain(claim, ablation, runs[0].profile, runs[0].device == "cpu")
+                row.update(measured=measured, verdict=verdict)
             else:
                 values = CLAIM_MEASURES[claim.quantity](runs)
                 row.update(measured=_measured(claim, values),
@@ -424,6 +454,15 @@ def pending_models(records: list[RunRecord]) -> dict[str, str]:
     return {m: pending_reason(m) for m in list_models() if m not in done}
 
 
+def ablation_beside(out: Path) -> list:
+    """The ablation's runs in ``<out>/../ablation/ablation.csv`` (``results/ablation`` beside
+    ``results/full``), ``[]`` when there is none."""
+    from .hyperparameters import load_ablation
+
+    path = Path(out).parent / "ablation" / "ablation.csv"
+    return load_ablation(path) if path.exists() else []
+
+
 def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[str, np.ndarray],
                 compare_with: str | Path | None = None) -> Path:
     """``summary.csv`` (one row per configuration) and ``summary.md`` (that table, then the claims, and with
@@ -433,7 +472,7 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
     write_csv([dataclasses.asdict(r) for r in rows], out / "summary.csv")
     shown = [r.display() for r in rows]
     pending = pending_models(records)
-    claims = claim_rows(records, labels, pending)
+    claims = claim_rows(records, labels, pending, ablation_beside(out))
     short = ["dataset", "model", "seeds", "reported test %", "measured test %", "min–max %", "95% t-interval %",
              "accuracy verdict", "reported params", "params", "params verdict", "epochs to best", "s/epoch",
              "inference img/s", "Δ vs shao_cnn (points, 95% CI)", "McNemar vs shao_cnn (seed 0)"]
