@@ -214,10 +214,15 @@ def params_vs_error(rows: list[dict]):
 def ablation(levels: dict):
     """Each factor's levels (``mnistlib.study.hyperparameters.levels``): the mean validation accuracy of each
     value as a point with its 95% t-interval (none from one seed), the paper's value in orange and square.
-    The axis spans the data, not a range chosen to make differences look large or small."""
+    Each factor has its own axis, spanning its data (a value that fails to train, such as a too-large learning
+    rate, would flatten every other factor on a shared one); the paper's value, in every panel, is the common
+    reference."""
     factors = list(levels)
-    fig, axes = plt.subplots(1, max(1, len(factors)), figsize=(2.6 * max(1, len(factors)), 3.2), squeeze=False,
-                             sharey=True)
+    columns = min(4, max(1, len(factors)))  # at most four panels a row: the book's page width
+    rows = max(1, -(-len(factors) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[len(factors):]:
+        ax.set_visible(False)
     for ax, factor in zip(axes.flat, factors):
         for x, level in enumerate(levels[factor]):
             low, high = level.val_interval or (level.val, level.val)
@@ -225,7 +230,8 @@ def ablation(levels: dict):
                         fmt="s" if level.paper else "o", color=PALETTE[1] if level.paper else PALETTE[0])
         ax.set_xticks(range(len(levels[factor])), [level.value for level in levels[factor]], rotation=45)
         ax.set_title(factor)
-    axes.flat[0].set_ylabel("validation accuracy (%), 95% CI")
+    for row in axes:
+        row[0].set_ylabel("validation accuracy (%), 95% CI")
     fig.tight_layout()
     text = "; ".join(f"{factor}: " + ", ".join(f"{level.value}{' (paper)' if level.paper else ''} {level.val:.2f}%"
                                                for level in levels[factor]) for factor in factors)
