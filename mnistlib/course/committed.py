@@ -191,8 +191,8 @@ def tuned_against_recipes(tuned: list[AblationRun]) -> list[dict]:
 @dataclass(frozen=True)
 class Rerun:
     """One seed trained twice under the same recipe: a run of the committed study (``first``) and the
-    ablation's run of the paper's configuration with the same seed (``again``), hours later, on another
-    commit, each resumed from its own checkpoint."""
+    ablation's run of the paper's configuration with the same seed (``again``), later and on another commit;
+    either may have been cut off and resumed from its checkpoint (``resumed_from_epoch``)."""
 
     first: RunRecord
     again: RunRecord

@@ -236,8 +236,8 @@ def write_plan(results: str | Path = "results", measure_now: bool = False, log=p
     text = ["# The CPU study's plan (issue 13)", "",
             f"Epoch times measured by `python -m mnistlib plan --measure` on {times.get('device_name', '?')}, "
             f"torch {times.get('torch', '?')}, commit `{times.get('commit', '?')[:12]}`, {times.get('date', '?')[:10]}; "
-            "the table is rewritten by `python -m mnistlib plan` as runs finish. s/epoch: the finished runs' "
-            "median epoch where a configuration has any, else the measured figure. Epochs a run: the finished "
+            "the table is rewritten by `python -m mnistlib plan` as runs finish. s/epoch: the finished CPU "
+            "runs' median epoch where a configuration has any, else the measured figure. Epochs a run: the finished "
             "runs' mean; else, for a recipe that stops early, the mean of the finished runs under the same "
             "stopping rule (est.); else the recipe's maximum (max).", "",
             f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
