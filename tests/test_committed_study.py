@@ -145,3 +145,34 @@ def test_a_seed_trained_twice_on_this_cpu_gives_the_same_network():
     for rerun in reruns:
         if rerun.same_machine:
             assert rerun.identical, rerun.row()
+
+
+ABLATION = STUDY.parent / "ablation"
+
+
+@pytest.mark.skipif(not (ABLATION / "ablation.csv").exists(), reason="no run of the ablation is committed yet")
+def test_the_committed_ablation_is_what_its_records_give(tmp_path):
+    """Each row of results/ablation/ablation.csv is its committed record, a run of today's recipe and model
+    with that one factor changed; each variant holds seeds 0, 1, ... up to STUDY_SEEDS; summary.md is what
+    the rows give."""
+    from mnistlib.study.hyperparameters import (STUDY_SEEDS, AblationRun, ablation_variants, load_ablation,
+                                                write_ablation_summary)
+    from mnistlib.study.run import run_name
+
+    variants = {(v.factor, str(v.value)): v for v in ablation_variants()}
+    rows = load_ablation(ABLATION / "ablation.csv")
+    seeds: dict[str, list[int]] = {}
+    for row in rows:
+        variant = variants[(row.factor, row.value)]
+        record = RunRecord.read(ABLATION / f"{run_name('shao_cnn', 'full', row.seed, tag=variant.tag)}.json")
+        assert AblationRun.of(row.factor, row.value, record) == row, f"{variant.tag} seed {row.seed}: edited by hand"
+        wanted = resolve_config("shao_cnn", "full", seed=row.seed, **variant.overrides)
+        assert config_differences(record.config, wanted) == [], f"{variant.tag}: the recipe changed, rerun it"
+        assert record.model_kwargs == variant.model_kwargs and same_model(record), f"{variant.tag}: rerun it"
+        assert record.commit and not record.commit.endswith("-dirty") and record.device_name and record.torch
+        seeds.setdefault(variant.tag, []).append(row.seed)
+    for tag, found in seeds.items():
+        assert sorted(found) == list(range(len(found))) and len(found) <= STUDY_SEEDS, (tag, found)
+    written = write_ablation_summary(rows, tmp_path, "full")
+    assert written.read_text() == (ABLATION / "summary.md").read_text(), \
+        "results/ablation/summary.md is stale: python -m mnistlib ablate --summary-only"
