@@ -128,6 +128,8 @@ def test_verdicts_and_decay_effect_from_rows():
     assert lines["decay"] == "- **decay**: no verdict yet: 2 of its 4 values measured."  # the study still runs
     assert verdicts(rows, "quick") == ["- *No verdicts: the quick profile is not the paper's recipe.*"]
     assert verdicts(rows[:3] + [row("batch_norm", "False", 0, 0.995, 0.996)], "full") == \
+        ["- **batch_norm**: no verdict yet: False has 1 of 3 seeds."]  # the study is still running
+    assert verdicts(rows[:1] + [row("batch_norm", "False", 0, 0.995, 0.996)], "full") == \
         ["- **batch_norm**: no verdict: one seed per value gives no interval."]
     diff, (low, high) = decay_effect(rows)
     assert diff == pytest.approx(99.15 - 96.3) and low < diff < high

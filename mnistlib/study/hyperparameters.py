@@ -317,8 +317,9 @@ def factor_verdict(found: list[Level]) -> str:
 
     ``supported`` when the paper's value has the best mean and its interval lies wholly above every other
     value's; ``not supported`` when another value's interval lies wholly above the paper's; ``inconclusive``
-    when the intervals overlap. No verdict from one seed, without the paper's runs, or while some of the
-    factor's values (:data:`FACTORS`) are still unmeasured.
+    when the intervals overlap. No verdict from one seed, without the paper's runs, while some of the
+    factor's values (:data:`FACTORS`) are still unmeasured, or while some have fewer seeds than the others
+    (a verdict drawn from unequal seeds would change as the study runs).
     """
     paper = next((level for level in found if level.paper), None)
     if paper is None:
@@ -326,7 +327,11 @@ def factor_verdict(found: list[Level]) -> str:
     tried = FACTORS[paper.factor][1]
     if len(found) < len(tried):
         return f"no verdict yet: {len(found)} of its {len(tried)} values measured"
-    if any(level.val_interval is None for level in found):
+    most = max(level.seeds for level in found)
+    lagging = [f"{level.value} has {level.seeds} of {most} seeds" for level in found if level.seeds < most]
+    if lagging:
+        return f"no verdict yet: {', '.join(lagging)}"
+    if most < 2:
         return "no verdict: one seed per value gives no interval"
     shown = lambda level: (f"{level.value} ({level.val:.2f}%, 95% CI {level.val_interval[0]:.2f}–"
                            f"{level.val_interval[1]:.2f})")
