@@ -115,7 +115,8 @@ def cmd_reproduce(args) -> None:
     limits = None if args.resnet_seeds is None else {"resnet": args.resnet_seeds}
     reproduce(args.out, models=args.models, seeds=args.seeds, datasets=args.datasets, profile=args.profile,
               device=args.device, data_root=args.data, seed_limits=limits, cuda_graph=args.cuda_graph,
-              compile=args.compile, compare_with=args.compare_with, quiet=args.quiet, train=not args.summary_only)
+              compile=args.compile, compare_with=args.compare_with, quiet=args.quiet, train=not args.summary_only,
+              wait=args.wait)
     print(f"summary written to {Path(args.out) / 'summary.md'}")
 
 
@@ -158,7 +159,8 @@ def cmd_ablate(args) -> None:
         runs = load_ablation(csv_path)
         profile = runs[0].profile if runs else args.profile
     else:
-        runs = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device, compile=args.compile)
+        runs = run_ablation(args.profile, args.seeds, args.out, args.factors, device=args.device, compile=args.compile,
+                            wait=args.wait)
         profile = args.profile
     path = write_ablation_summary(runs, args.out, profile)
     rows = ablation_table(runs)
@@ -197,6 +199,10 @@ def cmd_book(args) -> None:
     from .course.book import build_book
 
     build_book(args.profile, args.out)
+
+
+WAIT_HELP = ("when another runner holds the results folder's lock, wait for it to finish (default: stop at once, "
+             "naming it)")
 
 
 def build_parser() -> Parser:
@@ -283,6 +289,7 @@ def build_parser() -> Parser:
     ablate.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     ablate.add_argument("--summary-only", action="store_true",
                         help="train nothing: rewrite summary.{md,csv} from <out>/ablation.csv")
+    ablate.add_argument("--wait", action="store_true", help=WAIT_HELP)
     ablate.set_defaults(func=cmd_ablate)
 
     plan = sub.add_parser("plan", help="the CPU study's plan: epoch times, runs done, hours left (results/full/PLAN.md)")
@@ -322,6 +329,7 @@ def build_parser() -> Parser:
     fast_paths(rep)
     rep.add_argument("--summary-only", action="store_true",
                      help="train nothing: rewrite the summary from the runs finished so far")
+    rep.add_argument("--wait", action="store_true", help=WAIT_HELP)
     rep.set_defaults(func=cmd_reproduce)
 
     ben = sub.add_parser("bench", help="time pytorch/examples' DataLoader pipeline against the course's eager "

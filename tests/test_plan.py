@@ -7,15 +7,19 @@ from mnistlib.study import plan
 from mnistlib.training.config import resolve_config
 
 
-def test_a_model_left_to_the_gpu_is_pending_with_the_gpus_estimate(tmp_path, monkeypatch):
+def test_a_pending_model_says_why_with_its_measured_cost_and_never_waits_for_a_gpu(tmp_path, monkeypatch):
     cpu_times = tmp_path / "full" / "epoch_times.json"
     cpu_times.parent.mkdir(parents=True)
-    cpu_times.write_text(json.dumps({"after": {"resnet": 600.0}, "before": {}}))
+    cpu_times.write_text(json.dumps({"after": {"resnet": 600.0, "resnet18": 1200.0}, "before": {}}))
     epochs = resolve_config("resnet", "full").epochs
     assert plan.pending_reason("resnet", tmp_path) == (
-        f"needs a GPU (issue 18, about {600 * epochs / 60:.0f} min a seed on this CPU): "
-        "python -m mnistlib reproduce --models resnet --cuda-graph")
-    assert plan.pending_reason("baseline_cnn", tmp_path).startswith("the CPU study has not reached it yet")
+        f"the CPU study has not reached it yet (about {600 * epochs / 60:.0f} min a seed on this CPU; "
+        "results/full/PLAN.md)")
+    assert "not measured yet" in plan.pending_reason("efficient_capsnet_decoder", tmp_path)
+    minutes = 1200 * resolve_config("resnet18", "full").epochs / 60
+    assert minutes > plan.CPU_LIMIT_MINUTES  # resnet18 is optional: one seed only if it fits in 6 CPU hours
+    assert plan.pending_reason("resnet18", tmp_path).startswith(
+        f"over the CPU study's budget of 360 min a seed (about {minutes:.0f} min a seed on this CPU)")
 
     measured = {"resnet": 12.0, "resnet18": 3.0}
     monkeypatch.setattr(plan, "epoch_seconds", lambda item, device: measured[item.model])
@@ -23,11 +27,18 @@ def test_a_model_left_to_the_gpu_is_pending_with_the_gpus_estimate(tmp_path, mon
     written = json.loads(path.read_text())
     assert path == tmp_path / "gpu" / "epoch_times.json" and written["seconds"] == measured
     assert written["device_name"] and written["torch"] and written["commit"]
-    assert plan.pending_reason("resnet", tmp_path).startswith(
-        f"needs a GPU (issue 18: about {12 * epochs / 60:.0f} GPU minutes a seed on {written['device_name']})")
+    assert f"{12 * epochs / 60:.0f} on {written['device_name']}" in plan.pending_reason("resnet", tmp_path)
+    for model in plan.gpu_models():
+        assert "GPU" not in plan.pending_reason(model, tmp_path).split(" on ")[0]
 
 
-def test_the_models_left_to_a_gpu_are_those_the_cpu_study_does_not_train():
+def test_every_model_of_the_comparison_is_planned_on_the_cpu():
+    from mnistlib.models import list_models
+
+    planned = {item.model: item for item in plan.cpu_study()}
+    assert set(list_models()) <= set(planned)
+    assert planned["efficient_capsnet"].seeds == 5 and planned["efficient_capsnet_decoder"].seeds == 3
+    assert planned["spinalnet"].seeds >= 3 and planned["resnet"].seeds == 3 and not planned["resnet"].optional
     assert sorted(plan.gpu_models()) == ["efficient_capsnet", "efficient_capsnet_decoder", "resnet", "resnet18",
                                          "spinalnet", "vgg5"]
 
@@ -69,9 +80,9 @@ def test_a_finished_runs_epoch_time_replaces_the_measured_one_only_from_a_cpu_ru
     RunRecord("vgg5", "full", 0, {}, {"dataset": "mnist"}, 1, [{"epoch": 1, "seconds": 2.0}], 1, 25, 0.1, 0.99,
               128, 2.0, "x", device="cuda", test_accuracy=0.99, train_seconds=50.0).write(
         tmp_path / "full" / "runs" / f"{vgg5.run_names()[0]}.json")
-    times = {"after": {"shao_cnn": 10.0, "vgg5": 300.0}, "before": {}}
+    times = {"after": {"shao_cnn": 10.0, "vgg5": 1000.0}, "before": {}}
     rows = {r["configuration"]: r for r in plan.plan_rows([paper, vgg5], times, tmp_path)}
     assert rows["shao_cnn"]["s/epoch"] == "21.5"  # the run's median epoch, not the measured 10.0
-    assert rows["vgg5"]["s/epoch"] == "300.0" and rows["vgg5"]["where"] == "GPU (issue 18)"  # not the GPU's 2 s
+    assert rows["vgg5"]["s/epoch"] == "1000.0" and rows["vgg5"]["where"] == "over budget"  # not the GPU's 2 s
     # the CPU's hours: by the run's clock, and its four epochs at the median epoch; never the GPU run's
     assert plan.hours_spent([paper, vgg5], tmp_path) == pytest.approx((153.0 / 3600, 4 * 21.5 / 3600))

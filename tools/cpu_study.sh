@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The study on a 2-core CPU (issue 13): every configuration whose source recipe fits two cores, profile
+# The study on a 2-core CPU (issues 13 and 30): every configuration whose source recipe fits two cores, profile
 # `full`, in the order of the issue. Resumable: a finished run is read back, an interrupted one resumes from
 # its checkpoint, a run whose recipe or model definition changed is trained again. Each `reproduce` call
 # rewrites results/full/summary.{md,csv} over every finished run.
@@ -23,3 +23,12 @@ reproduce --models baseline_cnn --seeds 3
 reproduce --models shao_cnn --seeds 3 --datasets fashion_mnist # 4. Fashion-MNIST, both recipes
 "$PY" -m mnistlib ablate --profile full --seeds 3 --device cpu --compile --out "$RESULTS/ablation"  # 5.
 "$PY" -m mnistlib plan --results "$RESULTS"                        # the plan, with every run done
+
+# Issue 30: the comparison completed on this CPU, in the order of value per CPU hour. Each runner holds the
+# results folder's lock (a second one on the same folder stops at once, naming this one).
+reproduce --models efficient_capsnet --seeds 5                 # about 48 min a seed
+reproduce --models efficient_capsnet_decoder --seeds 3
+# (next: the ablation to 5 seeds and the Optuna study, once `tune` learns --compile)
+reproduce --models spinalnet --seeds 3
+reproduce --models resnet --resnet-seeds 3 --seeds 3           # last: the 46.7M model, resumable
+"$PY" -m mnistlib plan --results "$RESULTS"

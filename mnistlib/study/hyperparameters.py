@@ -78,29 +78,32 @@ def ablation_variants(factors: list[str] | None = None) -> list[Variant]:
 
 
 def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] | None = None, device=None,
-                 log=print, compile: bool = False, **overrides) -> list[AblationRun]:
+                 log=print, compile: bool = False, wait: bool = False, **overrides) -> list[AblationRun]:
     """Train every variant with ``seeds`` seeds (finished runs are read back, interrupted ones resume);
     returns one :class:`AblationRun` per run and rewrites ``<out>/ablation.csv`` after each, so that a long
     study's finished runs are readable (and committable) before it ends. ``compile``: train through
     ``torch.compile`` (the CPU's fast path). ``overrides`` change the config of every variant (a live
-    demonstration on a subset: ``train_subset=10_000``)."""
+    demonstration on a subset: ``train_subset=10_000``). It holds ``out``'s lock (:mod:`.lock`; ``wait``: wait
+    for another runner on the same folder instead of stopping)."""
     from ..training.checkpoint import write_text
     from ..training.device import resolve_device
+    from .lock import results_lock
     from .provenance import environment
 
-    write_text(environment(resolve_device(device)), Path(out) / "environment.txt")
-    records = []
-    for variant in ablation_variants(factors):
-        for seed in range(seeds):
-            record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True,
-                               log=None, model_kwargs=variant.model_kwargs, tag=variant.tag,
-                               compile=compile or None, **{**variant.overrides, **overrides})
-            records.append(AblationRun.of(variant.factor, variant.value, record))
-            write_ablation_csv(records, Path(out) / "ablation.csv")
-            if log:
-                log(f"{variant.tag:24s} seed {seed}: val {100 * record.val_accuracy:.2f}% "
-                    f"test {100 * record.test_accuracy:.2f}%")
-    return records
+    with results_lock(out, wait=wait):
+        write_text(environment(resolve_device(device)), Path(out) / "environment.txt")
+        records = []
+        for variant in ablation_variants(factors):
+            for seed in range(seeds):
+                record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True,
+                                   log=None, model_kwargs=variant.model_kwargs, tag=variant.tag,
+                                   compile=compile or None, **{**variant.overrides, **overrides})
+                records.append(AblationRun.of(variant.factor, variant.value, record))
+                write_ablation_csv(records, Path(out) / "ablation.csv")
+                if log:
+                    log(f"{variant.tag:24s} seed {seed}: val {100 * record.val_accuracy:.2f}% "
+                        f"test {100 * record.test_accuracy:.2f}%")
+        return records
 
 
 # The INT305 report's changes to GECCO, one at a time (chapter 5): label, model, builder arguments, overrides.

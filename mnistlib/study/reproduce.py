@@ -14,6 +14,7 @@ recipe (:mod:`mnistlib.study.stats`: the bootstrap interval of the accuracy diff
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import statistics
@@ -34,6 +35,7 @@ from ..data.locate import load_arrays
 from ..models import Claim, get_model_info, list_models
 from ..training.evaluate import inference_throughput
 from ..training import checkpoint as ckpt
+from .lock import results_lock
 from .record import RunRecord
 from .run import load_trained, run_name, train_run
 from .stats import bootstrap_difference, decode_predictions, mcnemar, t_interval
@@ -89,7 +91,7 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
               seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, compile: bool = False,
               runs: str | Path | None = None, compare_with: str | Path | None = None,
-              quiet: bool = False, log=print, train: bool = True) -> list[RunRecord]:
+              quiet: bool = False, log=print, train: bool = True, wait: bool = False) -> list[RunRecord]:
     """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
     (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
 
@@ -102,29 +104,32 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     (default ``<out>/runs``); the book shares one with its other chapters so that no run is trained twice.
     ``compare_with``: another study's folder (the CPU study's, for the GPU's runs in ``results/gpu``); the summary
     then says, per configuration in both, whether the device changes the verdict (:mod:`.devices`).
+    Training holds ``out``'s lock (:mod:`.lock`): a second runner on the same folder stops at once, naming
+    this one, or with ``wait`` waits for it.
     """
     out = Path(out)
-    runs_dir = Path(runs) if runs is not None else out / "runs"
-    todo = plan(study(models), seeds, datasets or ["mnist"], seed_limits) if train else []
-    if todo:  # the software that trains this call's runs
-        write_text(environment(resolve_device(device)), out / "environment.txt")
-    records = []
-    for i, (dataset, config, seed) in enumerate(todo, 1):
-        name = run_name(config.model, profile, seed, dataset, config.recipe)
-        counted = (lambda line, i=i: log(f"[{i}/{len(todo)}] {line}")) if log else None
-        record = train_run(config.model, profile, out=runs_dir, reuse=True, dataset=dataset, data_root=data_root,
-                           recipe=config.recipe, seed=seed, device=device, quiet=quiet, log=counted,
-                           measure_throughput=True, cuda_graph=cuda_graph or None, compile=compile or None)
-        records.append(_with_throughput(record, runs_dir / f"{name}.json", device))
-    finished = [r for r in read_runs(runs_dir) if is_study_run(r, profile)]
-    if not finished:
+    with results_lock(out, wait=wait) if train else contextlib.nullcontext():
+        runs_dir = Path(runs) if runs is not None else out / "runs"
+        todo = plan(study(models), seeds, datasets or ["mnist"], seed_limits) if train else []
+        if todo:  # the software that trains this call's runs
+            write_text(environment(resolve_device(device)), out / "environment.txt")
+        records = []
+        for i, (dataset, config, seed) in enumerate(todo, 1):
+            name = run_name(config.model, profile, seed, dataset, config.recipe)
+            counted = (lambda line, i=i: log(f"[{i}/{len(todo)}] {line}")) if log else None
+            record = train_run(config.model, profile, out=runs_dir, reuse=True, dataset=dataset, data_root=data_root,
+                               recipe=config.recipe, seed=seed, device=device, quiet=quiet, log=counted,
+                               measure_throughput=True, cuda_graph=cuda_graph or None, compile=compile or None)
+            records.append(_with_throughput(record, runs_dir / f"{name}.json", device))
+        finished = [r for r in read_runs(runs_dir) if is_study_run(r, profile)]
+        if not finished:
+            return records
+        for record in finished:
+            export_weights(record, runs_dir)
+        labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
+                  for d in {r.dataset for r in finished}}
+        write_study(finished, out, profile, labels, compare_with)
         return records
-    for record in finished:
-        export_weights(record, runs_dir)
-    labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
-              for d in {r.dataset for r in finished}}
-    write_study(finished, out, profile, labels, compare_with)
-    return records
 
 
 WEIGHTS_LIMIT = 2 * 1024 * 1024  # bytes: weights small enough to commit beside the records
