@@ -16,6 +16,7 @@ import yaml
 from .book import ROOT, chapters
 
 CLONE = "mnist-course"  # the folder the install cell clones into
+INSTALL_TAG = "hide-input"  # Jupyter Book shows the install cell collapsed, behind a "show code" toggle
 
 
 def repository_url(root: Path = ROOT) -> str:
@@ -100,6 +101,9 @@ def synced_notebook(path: Path, url: str, tag: str) -> dict:
     title["source"] = _with_links("".join(title["source"]), launch_links(url, path.name)).splitlines(keepends=True)
     install = _first(notebook["cells"], "code")
     install["source"] = install_cell(url, tag).splitlines(keepends=True)
+    tags = install["metadata"].setdefault("tags", [])
+    if INSTALL_TAG not in tags:  # folded away in the book: a reader meets the first idea, not the plumbing
+        tags.append(INSTALL_TAG)
     return notebook
 
 

@@ -144,20 +144,165 @@ def kernels(weight: torch.Tensor, title: str = "First-layer kernels"):
 
 
 def feature_maps(maps: torch.Tensor, title: str):
-    """Feature maps ``(C, H, W)`` of one image, side by side."""
+    """Feature maps ``(C, H, W)`` of one image, numbered as their kernels are (map ``i`` is what kernel ``i``
+    made of the image), on one colour scale: a brighter map responds more strongly."""
     m = maps.detach().cpu()
     columns = min(len(m), 12)
     rows = -(-len(m) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.2 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.2 * rows + 0.6), squeeze=False)
+    low, high = m.min().item(), m.max().item()
     for ax in axes.flat:
         ax.axis("off")
-    for ax, fmap in zip(axes.flat, m):
-        ax.imshow(fmap.numpy(), cmap="viridis")
+    for i, (ax, fmap) in enumerate(zip(axes.flat, m)):
+        image = ax.imshow(fmap.numpy(), cmap="viridis", vmin=low, vmax=high)
+        ax.set_title(str(i), fontsize=8)
+    fig.suptitle(title)
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, pad=0.01)
+    active = [i for i, fmap in enumerate(m) if fmap.max() > fmap.min()]
+    strongest = int(m.flatten(1).max(1).values.argmax())
+    return described(fig, f"{title}: {len(m)} feature maps of {m.shape[-2]} by {m.shape[-1]} pixels, numbered 0 to "
+                          f"{len(m) - 1} like their kernels, on one colour scale from {low:.2f} to {high:.2f}; "
+                          f"{len(active)} of them vary over this digit, map {strongest} responds most strongly.")
+
+
+def _annotate(ax, values: np.ndarray, limit: float, fmt: str = "{:.2g}") -> None:
+    """Write each value of a small matrix drawn by ``imshow`` on its cell, white on the dark ones."""
+    for (r, c), value in np.ndenumerate(values):
+        ax.text(c, r, fmt.format(value), ha="center", va="center", fontsize=7,
+                color="white" if abs(value) > 0.6 * limit else "black")
+
+
+def filtered(image: torch.Tensor, kernels: dict[str, torch.Tensor]):
+    """One digit ``(1, H, W)`` and what each named ``k x k`` kernel makes of it (``F.conv2d``, 'same'
+    padding), each output with the kernel drawn above it."""
+    import torch.nn.functional as F
+
+    fig, axes = plt.subplots(2, len(kernels) + 1, figsize=(2.0 * (len(kernels) + 1), 4.2),
+                             gridspec_kw={"height_ratios": [1, 2]})
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[1, 0].imshow(image[0].cpu().numpy(), cmap="gray_r")
+    axes[1, 0].set_title("input", fontsize=9)
+    for i, (name, kernel) in enumerate(kernels.items(), 1):
+        k = kernel.shape[-1]
+        out = F.conv2d(image[None].float().cpu(), kernel.view(1, 1, k, k).float(), padding=k // 2)[0, 0]
+        limit = kernel.abs().max().item()
+        axes[0, i].imshow(kernel.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        _annotate(axes[0, i], kernel.numpy(), limit)
+        axes[0, i].set_title(name, fontsize=9)
+        axes[1, i].imshow(out.numpy(), cmap="RdBu_r", vmin=-out.abs().max().item(), vmax=out.abs().max().item())
+    fig.tight_layout()
+    return described(fig, f"A digit and its convolution with {len(kernels)} kernels ({', '.join(kernels)}); each "
+                          "kernel is drawn with its weights above its output (red positive, blue negative).")
+
+
+def receptive_fields(image: torch.Tensor, windows: list[tuple[str, tuple[int, int, int, int]]]):
+    """A digit ``(1, H, W)`` with the input window of one unit of each layer drawn on it: ``windows`` holds
+    ``(label, (top, left, bottom, right))``, inclusive pixel coordinates."""
+    from matplotlib.patches import Rectangle
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.imshow(image[0].cpu().numpy(), cmap="gray_r")
+    for (label, (top, left, bottom, right)), colour, style in zip(windows, PALETTE, ("-", "--", ":", "-.")):
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left + 1, bottom - top + 1, fill=False,
+                               edgecolor=colour, linewidth=2.5, linestyle=style,
+                               label=f"{label}: {bottom - top + 1} x {right - left + 1}"))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8, ncol=1, frameon=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    return described(fig, "A test digit with what one central unit of each layer sees: " + "; ".join(
+        f"{label}, {b - t + 1} by {r - l + 1} pixels" for label, (t, l, b, r) in windows) + ".")
+
+
+def equivariance(image: torch.Tensor, moved: torch.Tensor, maps: torch.Tensor, moved_maps: torch.Tensor,
+                 channel: int, pixels: int):
+    """A digit and the same digit moved by ``pixels``, each above its feature map ``channel`` (one colour
+    scale): the map moves with the digit."""
+    fig, axes = plt.subplots(2, 2, figsize=(5, 5))
+    high = max(maps[channel].max().item(), moved_maps[channel].max().item())
+    for col, (img, fmap, name) in enumerate(((image, maps, "digit"), (moved, moved_maps, f"moved {pixels} px"))):
+        axes[0, col].imshow(img[0].cpu().numpy(), cmap="gray_r")
+        axes[0, col].set_title(name, fontsize=9)
+        axes[1, col].imshow(fmap[channel].cpu().numpy(), cmap="viridis", vmin=0, vmax=high)
+        axes[1, col].set_title(f"its map {channel}", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks(range(0, img.shape[-1], 7))
+        ax.set_yticks(range(0, img.shape[-2], 7))
+        ax.grid(True, color="white", linewidth=0.5, alpha=0.6)
+    fig.tight_layout()
+    return described(fig, f"A test digit and the same digit moved {pixels} pixels down and right, each above its "
+                          f"feature map {channel} of the first layer: the map moves by the same {pixels} pixels.")
+
+
+def kernel_learning(fit):
+    """What :func:`mnistlib.course.convolution.learn_kernel` did: the loss per step (log scale), the kernel at
+    a few steps and the target, on one colour scale."""
+    snapshots = sorted(fit.snapshots.items())
+    fig = plt.figure(figsize=(2.0 * (len(snapshots) + 1) + 3.5, 2.6))
+    grid = fig.add_gridspec(1, len(snapshots) + 2, width_ratios=[2.2] + [1] * (len(snapshots) + 1))
+    ax = fig.add_subplot(grid[0])
+    ax.semilogy(fit.losses, color=PALETTE[0])
+    ax.set_xlabel("step")
+    ax.set_ylabel("mean squared error")
+    limit = max(fit.target.abs().max().item(), max(k.abs().max().item() for _, k in snapshots))
+    for i, (title, kernel) in enumerate([(f"step {s}", k) for s, k in snapshots] + [("target", fit.target)], 1):
+        kax = fig.add_subplot(grid[i])
+        kax.imshow(kernel.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        _annotate(kax, kernel.numpy(), limit, "{:.1f}")
+        kax.set_title(title, fontsize=9)
+        kax.axis("off")
+    fig.tight_layout()
+    return described(fig, f"Gradient descent learning a {fit.target.shape[-1]} by {fit.target.shape[-1]} kernel: the "
+                          f"loss falls from {fit.losses[0]:.3g} to {fit.losses[-1]:.2g} in {len(fit.losses) - 1} steps, "
+                          f"and the kernel goes from random numbers to the target (largest difference "
+                          f"{fit.error:.3f}).")
+
+
+def probabilities_and_gradient(probabilities: np.ndarray, label: int, title: str = "",
+                                image: torch.Tensor | None = None):
+    """Softmax output ``probabilities`` (K,) for one image of class ``label`` (drawn first when ``image``,
+    (1, H, W), is given), its one-hot target and the gradient of the loss with respect to the logits,
+    ``p - y``, side by side."""
+    k = len(probabilities)
+    target = np.eye(k)[label]
+    panels = 3 + (image is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(3.7 * panels, 2.8),
+                             gridspec_kw={"width_ratios": [0.6] * (image is not None) + [1, 1, 1]})
+    if image is not None:
+        axes[0].imshow(image[0].cpu().numpy(), cmap="gray_r")
+        axes[0].axis("off")
+        axes = axes[1:]
+    for ax, values, name, colour in zip(axes, (probabilities, target, probabilities - target),
+                                        ("p = softmax(z)", "y (one-hot)", "dL/dz = p - y"), PALETTE):
+        ax.bar(range(k), values, color=colour)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks(range(k))
+        ax.set_xlabel("class")
     fig.suptitle(title)
     fig.tight_layout()
-    active = [i for i, fmap in enumerate(m) if fmap.abs().max() > 0]
-    return described(fig, f"{title}: {len(m)} feature maps of {m.shape[-2]} by {m.shape[-1]} pixels; "
-                          f"{len(active)} of them respond somewhere on this digit.")
+    return described(fig, f"{title}. For an image of class {label}: the predicted probabilities (largest "
+                          f"{probabilities.max():.2f}, class {int(probabilities.argmax())}), the one-hot target, and "
+                          f"their difference, the gradient: {probabilities[label] - 1:.2f} for the true class, the "
+                          "probability itself for every other class.")
+
+
+def smoothing_curves(margins: np.ndarray, losses: dict[str, np.ndarray]):
+    """The loss of one image against the margin of its true logit over the others, one curve per label
+    smoothing ``epsilon`` (``losses``: label -> values), with each curve's minimum marked."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    for (name, values), marker, colour in zip(losses.items(), MARKERS, PALETTE):
+        ax.plot(margins, values, color=colour, label=name)
+        best = int(values.argmin())
+        ax.plot(margins[best], values[best], marker=marker, color=colour, markersize=8)
+    ax.set_xlabel("margin: true logit minus every other logit")
+    ax.set_ylabel("cross-entropy")
+    ax.legend()
+    fig.tight_layout()
+    minima = "; ".join(f"{name}: lowest at margin {margins[v.argmin()]:.1f}" for name, v in losses.items())
+    return described(fig, f"Cross-entropy of one image against the margin of its true logit, per label smoothing. "
+                          f"{minima}.")
 
 
 def batch_size_audit(audits: dict[str, dict[int, float]]):
