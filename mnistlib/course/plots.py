@@ -305,6 +305,60 @@ def smoothing_curves(margins: np.ndarray, losses: dict[str, np.ndarray]):
                           f"{minima}.")
 
 
+def learning_rate_schedules(schedules: dict[str, tuple[np.ndarray, np.ndarray]]):
+    """Learning rate against training progress in epochs, one line per recipe (``schedules``: name ->
+    ``(epoch of each step, rate of each step)``)."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for (name, (epochs, rates)), colour, style in zip(schedules.items(), PALETTE, ("-", "--", ":")):
+        ax.plot(epochs, rates, color=colour, linestyle=style, linewidth=2, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.legend()
+    fig.tight_layout()
+    return described(fig, "Learning rate per step: " + "; ".join(
+        f"{name} from {rates[0]:.2g} to {rates[-1]:.2g}, peak {rates.max():.2g} at epoch {epochs[rates.argmax()]:.1f}"
+        for name, (epochs, rates) in schedules.items()) + ".")
+
+
+def margins(values: dict[str, np.ndarray], xlabel: str = "largest logit minus the second largest"):
+    """Histograms of a per-image quantity (the top-two logit margin), one per network, overlaid."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    high = max(np.quantile(v, 0.995) for v in values.values())
+    bins = np.linspace(0, high, 60)
+    for (name, v), colour, hatch in zip(values.items(), PALETTE, HATCHES):
+        ax.hist(np.clip(v, 0, high), bins=bins, alpha=0.55, color=colour, hatch=hatch, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test images")
+    ax.legend()
+    fig.tight_layout()
+    return described(fig, f"Histogram of the {xlabel} over the test images: " + "; ".join(
+        f"{name}, median {np.median(v):.1f}" for name, v in values.items()) + ".")
+
+
+def reliability(diagrams: dict):
+    """Reliability diagrams side by side (``diagrams``: name -> :class:`~mnistlib.course.recipes.Reliability`):
+    per confidence bin, the accuracy of its predictions against their mean confidence; a calibrated network
+    lies on the diagonal. Bins with fewer than 10 predictions are left out."""
+    fig, axes = plt.subplots(1, len(diagrams), figsize=(4.2 * len(diagrams), 4), squeeze=False)
+    for ax, (name, r), colour in zip(axes.flat, diagrams.items(), PALETTE):
+        keep = r.counts >= 10
+        low = r.edges[0]
+        ax.plot([low, 1], [low, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
+        ax.plot(r.confidence[keep], r.accuracy[keep], marker="o", color=colour, label="measured")
+        for x, y, n in zip(r.confidence[keep], r.accuracy[keep], r.counts[keep]):
+            ax.annotate(f"{n:,}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        ax.set_xlim(low, 1.005)
+        ax.set_ylim(min(low, np.nanmin(r.accuracy[keep], initial=low) - 0.05), 1.02)
+        ax.set_xlabel("confidence (top probability)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"{name}\nECE {100 * r.ece:.2f}%", fontsize=10)
+        ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return described(fig, "Reliability diagrams (accuracy against confidence, per bin; numbers: predictions per bin): "
+                     + "; ".join(f"{name}: expected calibration error {100 * r.ece:.2f}%, mean confidence on its "
+                                 f"mistakes {100 * r.confidence_when_wrong:.0f}%" for name, r in diagrams.items()) + ".")
+
+
 def batch_size_audit(audits: dict[str, dict[int, float]]):
     """Test accuracy against evaluation batch size, one line per model (log-scaled batch axis)."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
