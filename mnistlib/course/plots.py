@@ -376,7 +376,7 @@ def batch_size_audit(audits: dict[str, dict[int, float]]):
 
 
 def params_vs_error(rows: list[dict]):
-    """Test error (%) against parameter count (log scale); rows hold ``model``, ``params``, ``error``
+    """Test error (%) against parameter count, both on log scales; rows hold ``model``, ``params``, ``error``
     and optionally ``reported_params`` / ``reported_error`` (drawn hollow, joined to the measurement). A row
     whose ``error`` is ``None`` is a model not measured yet: only its reported figure is drawn, "(pending)"."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -396,8 +396,10 @@ def params_vs_error(rows: list[dict]):
             ax.annotate(row["model"] + ("" if measured else " (pending)"), at, fontsize=8, xytext=(4, 4),
                         textcoords="offset points")
     ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
     ax.set_xlabel("trainable parameters")
-    ax.set_ylabel("test error (%)")
+    ax.set_ylabel("test error (log scale)")
     ax.set_title("Measured (filled) and reported (hollow; diamonds: not measured yet)")
     fig.tight_layout()
 
@@ -408,6 +410,53 @@ def params_vs_error(rows: list[dict]):
 
     points = "; ".join(words(r) for r in sorted(rows, key=lambda r: r["params"]))
     return described(fig, f"Test error against trainable parameters (log scale), measured and reported. {points}.")
+
+
+def reported_vs_measured(rows: list[dict]):
+    """One line per configuration, sorted by measured error: its measured mean test error (filled, with the
+    95% t-interval of the mean over seeds; none from one seed) and its source's reported error (hollow
+    diamond), on a logarithmic error axis so that 0.4% and 13% are both readable. ``rows`` as
+    :func:`mnistlib.study.reproduce.error_points` gives them; a row with ``error`` None is pending (only its
+    reported figure is drawn). An interval that reaches below the axis is drawn to its edge."""
+    rows = sorted(rows, key=lambda r: r["error"] if r["error"] is not None else r["reported_error"])
+    values = [v for r in rows for v in (r["error"], r.get("reported_error")) if v is not None]
+    floor = min(values) / 2
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.4))
+    for y, row in enumerate(rows):
+        if row["error"] is not None:
+            low, high = row.get("error_interval") or (row["error"], row["error"])
+            ax.errorbar(row["error"], y, xerr=[[row["error"] - max(low, floor)], [max(high - row["error"], 0)]],
+                        fmt="o", color=PALETTE[0], capsize=3, markersize=6,
+                        label="measured (mean, 95% interval)" if y == 0 else None)
+        if row.get("reported_error") is not None:
+            ax.scatter(row["reported_error"], y, marker="D", s=45, facecolors="none", edgecolors=PALETTE[3],
+                       linewidths=1.5, zorder=3, label="reported by its source")
+    labels = [f"{r['model']}  ({r['params']:,} params" + (f", n={r['seeds']})" if r["error"] is not None
+                                                         else ", pending)") for r in rows]
+    ax.set_yticks(range(len(rows)), labels, fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlim(floor, max(values) * 2.5)
+    from matplotlib.ticker import FixedLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(FixedLocator([t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)
+                                             if floor <= t <= max(values) * 2.5]))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("test error (log scale): smaller is better")
+    ax.invert_yaxis()
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    ax.legend(unique.values(), unique.keys(), loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+              fontsize=8, frameon=False)
+    fig.tight_layout()
+
+    def words(r: dict) -> str:
+        measured = "pending" if r["error"] is None else f"{r['error']:.2f}% measured ({r['seeds']} seeds)"
+        reported = "" if r.get("reported_error") is None else f", {r['reported_error']:.2f}% reported"
+        return f"{r['model']}: {measured}{reported}"
+
+    return described(fig, "Test error per configuration, measured and reported, on a logarithmic axis: "
+                          + "; ".join(words(r) for r in rows) + ".")
 
 
 def ablation(levels: dict):

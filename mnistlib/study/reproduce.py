@@ -108,6 +108,7 @@ def reproduce(out: str | Path = "results/full", *, models: list[str] | None = No
     this one, or with ``wait`` waits for it.
     """
     out = Path(out)
+    study(models)  # an unknown model fails here, before the lock is asked for
     with results_lock(out, wait=wait) if train else contextlib.nullcontext():
         runs_dir = Path(runs) if runs is not None else out / "runs"
         todo = plan(study(models), seeds, datasets or ["mnist"], seed_limits) if train else []
@@ -548,17 +549,23 @@ def params_table(models: list[str] | None = None) -> list[dict]:
 
 
 def error_points(records: list[RunRecord]) -> list[dict]:
-    """Points for :func:`mnistlib.course.plots.params_vs_error`: measured mean error and reported error per
-    model (source recipes on MNIST only)."""
-    by_model: dict[str, list[RunRecord]] = defaultdict(list)
+    """Points for :func:`mnistlib.course.plots.params_vs_error` and :func:`~mnistlib.course.plots.reported_vs_measured`:
+    per MNIST configuration (a source's recipe, or the course's, labelled ``model (recipe)``), its measured
+    mean test error (percent), the 95% t-interval of that mean (``None`` from one seed), the seeds, the
+    parameters, and its source's reported error (source recipes only)."""
+    by_config: dict[tuple[str, str | None], list[RunRecord]] = defaultdict(list)
     for r in records:
-        if r.dataset == "mnist" and r.recipe is None:
-            by_model[r.model].append(r)
+        if r.dataset == "mnist":
+            by_config[(r.model, r.recipe)].append(r)
     points = []
-    for model, runs in by_model.items():
+    for (model, recipe), runs in by_config.items():
         info = get_model_info(model)
-        points.append({"model": model, "params": runs[0].params,
-                       "error": 100 - statistics.fmean(100 * r.test_accuracy for r in runs),
-                       "reported_params": info.reported_params or runs[0].params,
-                       "reported_error": None if info.reported_accuracy is None else 100 - info.reported_accuracy})
+        errors = [100 - 100 * r.test_accuracy for r in runs]
+        interval = t_interval(errors)
+        reported = None if recipe is not None or info.reported_accuracy is None else 100 - info.reported_accuracy
+        points.append({"model": model if recipe is None else f"{model} ({recipe})", "params": runs[0].params,
+                       "error": statistics.fmean(errors), "seeds": len(runs),
+                       "error_interval": None if interval is None else (interval[1], interval[2]),
+                       "reported_params": (info.reported_params or runs[0].params) if reported is not None else None,
+                       "reported_error": reported})
     return points
