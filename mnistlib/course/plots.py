@@ -359,6 +359,82 @@ def reliability(diagrams: dict):
                                  f"mistakes {100 * r.confidence_when_wrong:.0f}%" for name, r in diagrams.items()) + ".")
 
 
+def spinal_diagram(layers: int, width: int, half: int):
+    """SpinalNet's head as boxes and arrows: the input's halves a and b, then ``layers`` spinal layers of
+    ``width`` units, each fed one half (alternately) and the layer before it, all feeding the output."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.set_xlim(-0.5, layers + 1.5)
+    ax.set_ylim(-0.6, 3.2)
+    ax.axis("off")
+
+    def box(x, y, text, colour):
+        ax.add_patch(FancyBboxPatch((x - 0.38, y - 0.28), 0.76, 0.56, boxstyle="round,pad=0.02", color=colour,
+                                    alpha=0.85))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, color="white")
+
+    def arrow(a, b, colour="grey"):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, color=colour, linewidth=1))
+
+    box(0, 2.6, f"a\n({half})", PALETTE[0])
+    box(0, 0.4, f"b\n({half})", PALETTE[1])
+    for k in range(layers):
+        x = k + 1
+        box(x, 1.5, f"y{k + 1}\n({width})", PALETTE[2])
+        source = (0.38, 2.6) if k % 2 == 0 else (0.38, 0.4)
+        arrow(source, (x - 0.3, 1.5 + (0.2 if k % 2 == 0 else -0.2)), PALETTE[0] if k % 2 == 0 else PALETTE[1])
+        if k:
+            arrow((x - 0.62, 1.5), (x - 0.38, 1.5))
+        arrow((x, 1.22), (layers + 1 - 0.2, 0.0 + 0.3))
+    box(layers + 1, 0.0, "output\n(10)", PALETTE[3])
+    fig.tight_layout()
+    return described(fig, f"SpinalNet's head: the input split into halves a and b of {half} features; {layers} spinal "
+                          f"layers of {width} units, layer 1 reading a, each later layer reading the other half than "
+                          "the layer before it plus that layer's output; all layers feed the 10 outputs.")
+
+
+def gradient_depth(curves: dict[str, list[float]]):
+    """The norm of the gradient at each layer's input, from the first layer to the last (log scale), one
+    line per stack (``curves``: name -> norms)."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for (name, norms), colour, marker in zip(curves.items(), PALETTE, MARKERS):
+        ax.semilogy(range(1, len(norms) + 1), norms, marker=marker, markersize=4, color=colour, label=name)
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel("gradient norm at its input")
+    ax.legend()
+    fig.tight_layout()
+    return described(fig, "Gradient norm at each layer's input of a freshly initialised stack, log scale: " + "; ".join(
+        f"{name}: {norms[0]:.2g} at layer 1, {norms[-1]:.2g} at layer {len(norms)}" for name, norms in curves.items())
+        + ".")
+
+
+def capsules(norms: torch.Tensor, lengths: torch.Tensor, routing, title: str):
+    """Efficient-CapsNet opened: the squash (input length against output length), the coupling
+    coefficients of the self-attention routing for one image (10 output capsules x 16 primary capsules),
+    and the lengths of the 10 digit capsules, which are the class scores."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1, 1.6, 1]})
+    axes[0].plot(norms.numpy(), lengths.numpy(), color=PALETTE[0])
+    axes[0].plot(norms.numpy(), np.minimum(norms.numpy(), 1), color="grey", linestyle=":", label="length kept (≤ 1)")
+    axes[0].set_xlabel("|s| (before squash)")
+    axes[0].set_ylabel("|squash(s)|")
+    axes[0].legend(fontsize=8)
+    sns.heatmap(routing.coupling.numpy(), ax=axes[1], cmap="viridis", cbar=True, cbar_kws={"format": "%.4f"})
+    axes[1].set_xlabel("primary capsule i")
+    axes[1].set_ylabel("digit capsule n")
+    axes[1].set_title("coupling c[n, i]", fontsize=10)
+    scores = routing.lengths.numpy()
+    axes[2].bar(range(10), scores, color=[PALETTE[3] if i == scores.argmax() else PALETTE[0] for i in range(10)])
+    axes[2].set_xticks(range(10))
+    axes[2].set_xlabel("digit capsule")
+    axes[2].set_ylabel("length (class score)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return described(fig, f"{title}. Left: squash maps a vector of length |s| to length 1 - exp(-|s|). Middle: the "
+                          f"routing's coupling coefficients, 10 by 16. Right: the digit capsules' lengths; the longest "
+                          f"is capsule {int(scores.argmax())} ({scores.max():.2f}).")
+
+
 def batch_size_audit(audits: dict[str, dict[int, float]]):
     """Test accuracy against evaluation batch size, one line per model (log-scaled batch axis)."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
