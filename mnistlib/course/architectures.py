@@ -104,3 +104,32 @@ def routing(model: EfficientCapsNet, image: torch.Tensor) -> Routing:
     lengths = capsule_length(digits)
     assert torch.allclose(lengths, model(image), atol=1e-5)
     return Routing(primary[0], coupling[0, :, :, 0], digits[0], lengths[0])
+
+
+@dataclass(frozen=True)
+class BatchMixing:
+    """Where a GECCO prediction's dependence on its batch comes from, for one batch of ``batch`` images:
+    ``neighbour_scale``, how much larger the graph convolution's neighbour term is than for the image alone
+    (the published graph repeats each self-loop B times); ``self_share``, the mean weight an image's row of
+    the batch attention ``A`` keeps on itself (the rest mixes in the other images)."""
+
+    batch: int
+    neighbour_scale: float
+    self_share: float
+
+
+@torch.no_grad()
+def batch_mixing(model: nn.Module, images: torch.Tensor) -> BatchMixing:
+    """:class:`BatchMixing` of a (published-graph) GECCO on ``images`` (B, 1, 28, 28), in eval mode."""
+    from ..models.gecco import batch_attention
+
+    model.eval()
+    x = F.relu(model.att(images.reshape(len(images), -1)))  # the graph convolution's input
+    conv = model.conv
+    neighbour = torch.sigmoid(conv.lin_key(x) + conv.lin_query(x)) * conv.lin_value(x)  # one self-message
+    in_batch = model.graph_conv(x) - conv.lin_skip(x) - conv.bias
+    alone = torch.stack([model.graph_conv(row[None])[0] for row in x]) - conv.lin_skip(x) - conv.bias
+    assert torch.allclose(alone, neighbour, atol=1e-4)
+    scale = (in_batch.norm() / alone.norm()).item()
+    a = batch_attention(model.embed(images))
+    return BatchMixing(len(images), scale, a.diagonal().mean().item())

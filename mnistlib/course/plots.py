@@ -435,6 +435,40 @@ def capsules(norms: torch.Tensor, lengths: torch.Tensor, routing, title: str):
                           f"is capsule {int(scores.argmax())} ({scores.max():.2f}).")
 
 
+def batch_graphs(published: torch.Tensor, complete: torch.Tensor, batch: int):
+    """The two graphs over a batch of ``batch`` images, drawn from their ``edge_index`` (2, E): the one
+    GECCO's code builds (self-loops only, each repeated; the count is written beside each node) and the
+    complete graph its paper describes."""
+    from collections import Counter
+
+    angles = np.linspace(0, 2 * np.pi, batch, endpoint=False)
+    xy = np.stack([np.cos(angles), np.sin(angles)], 1)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.4))
+    for ax, edges, title in ((axes[0], published, "the graph the code builds"),
+                             (axes[1], complete, "the graph the paper describes")):
+        counts = Counter(zip(edges[0].tolist(), edges[1].tolist()))
+        for (i, j), n in counts.items():
+            if i == j:
+                ax.add_patch(plt.Circle(xy[i] * 1.18, 0.16, fill=False, color=PALETTE[3], linewidth=1.5))
+                ax.text(*(xy[i] * 1.48), f"x{n}", ha="center", va="center", fontsize=8, color=PALETTE[3])
+            else:
+                ax.plot(*zip(xy[i], xy[j]), color=PALETTE[0], linewidth=0.8, alpha=0.6)
+        ax.scatter(xy[:, 0], xy[:, 1], s=260, color=PALETTE[2], zorder=3)
+        for k, (x, y) in enumerate(xy):
+            ax.text(x, y, str(k), ha="center", va="center", color="white", fontsize=9, zorder=4)
+        self_loops = sum(n for (i, j), n in counts.items() if i == j)
+        ax.set_title(f"{title}\n{edges.shape[1]} edges, {self_loops} of them self-loops", fontsize=10)
+        ax.set_xlim(-1.8, 1.8)
+        ax.set_ylim(-1.8, 1.8)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.tight_layout()
+    return described(fig, f"Two graphs over a batch of {batch} images. Left, as GECCO's code builds it: "
+                          f"{published.shape[1]} edges, every one a self-loop, each image linked only to itself "
+                          f"{batch} times. Right, the complete graph of the paper: {complete.shape[1]} edges "
+                          "joining every pair of different images.")
+
+
 def batch_size_audit(audits: dict[str, dict[int, float]]):
     """Test accuracy against evaluation batch size, one line per model (log-scaled batch axis)."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
