@@ -1,5 +1,5 @@
 """A Sphinx extension for the book's build (``_config.yml``: ``extra_extensions``): each page loads each
-script once.
+script once, and the course's stylesheet (``static/course.css``: code wraps at the page's edge).
 
 sphinx-thebe 0.3 adds its configuration script (``const THEBE_JS_URL = ...``) once per read of the
 sources, and Jupyter Book reads them twice, so every page declared the constant twice and the browser logged
@@ -7,6 +7,10 @@ sources, and Jupyter Book reads them twice, so every page declared the constant 
 way). Identical script entries are dropped here.
 """
 from __future__ import annotations
+
+from pathlib import Path
+
+STATIC = Path(__file__).parent / "static"
 
 
 def _script_key(script) -> tuple:
@@ -22,6 +26,12 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
     scripts[:] = unique
 
 
+def add_static(app) -> None:
+    app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app):
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.connect("builder-inited", add_static)
+    app.add_css_file("course.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
