@@ -77,3 +77,18 @@ def test_a_solution_without_an_assert_is_caught(tmp_path):
     path.write_text(json.dumps(notebook))
     (label, solution), = exercises(path)
     assert label == "ex-x" and not re.search(r"^\s*assert ", text(solution[0]), re.M)
+
+
+@pytest.mark.parametrize("concept", __import__("mnistlib.course.concepts", fromlist=["CONCEPTS"]).CONCEPTS,
+                         ids=lambda c: c.name[:40])
+def test_every_concept_is_explained_shown_and_practised_where_the_map_says(concept):
+    from mnistlib.course.book import ROOT
+
+    notebook = cells(ROOT / "notebooks" / f"{concept.chapter}.ipynb")
+    headings = [line.lstrip("#").strip() for c in notebook if c["cell_type"] == "markdown"
+                for line in text(c).splitlines() if line.startswith("#")]
+    assert concept.section in headings, f"{concept.chapter}: no section {concept.section!r}"
+    code = "\n".join(text(c) for c in notebook if c["cell_type"] == "code")
+    assert concept.shown_by.split(".")[-1] + "(" in code, f"{concept.chapter} never calls {concept.shown_by}"
+    if concept.exercise:
+        assert f":label: {concept.exercise}" in "\n".join(text(c) for c in notebook), concept.exercise

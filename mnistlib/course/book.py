@@ -97,10 +97,12 @@ def build_book(profile: str = "quick", out: str | Path = "_build", *, root: Path
         shutil.copy(root / name, source / name)
     shutil.copytree(root / "book", source / "book")
     from .answer import write_answer
+    from .concepts import write_concepts
     from .assets import vendor_mathjax
     from .demo import prepare_demo
 
     write_answer(source / "book" / "_generated")
+    write_concepts(source / "book" / "_generated", root)
     vendor_mathjax(source, log=log)
     prepare_demo(source, root, log=log)
     failed = None
