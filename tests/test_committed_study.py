@@ -10,8 +10,8 @@ import pytest
 
 from mnistlib.training.config import config_differences, resolve_config
 from mnistlib.study.plan import cpu_study
-from mnistlib.study.reproduce import is_study_run, read_runs, read_summary, summarise_study
-from mnistlib.study.reproduce import test_labels as labels_of
+from mnistlib.study.summary import is_study_run, read_runs, read_summary, summarise_study
+from mnistlib.study.summary import test_labels as labels_of
 from mnistlib.study.record import RunRecord
 from mnistlib.study.run import same_model
 
@@ -60,7 +60,7 @@ def test_the_summary_page_with_its_claims_is_what_the_records_and_the_ablation_g
     """summary.md, the sources' figures included (the decay claim is judged on results/ablation's runs)."""
     import shutil
 
-    from mnistlib.study.reproduce import write_study
+    from mnistlib.study.summary import write_study
 
     ablation = STUDY.parent / "ablation" / "ablation.csv"
     if ablation.exists():
@@ -90,7 +90,7 @@ GPU_RECORDS = [r for r in read_runs(GPU_STUDY / "runs") if is_study_run(r, "full
 def test_the_gpu_runs_are_the_cpu_studys_configurations_and_their_summary_is_theirs(tmp_path):
     """results/gpu holds the same recipes trained on a GPU; its summary (with the device comparison) is what
     its records and the CPU study's summary give."""
-    from mnistlib.study.reproduce import write_study
+    from mnistlib.study.summary import write_study
 
     cpu_configurations = {(r.dataset, r.model, r.recipe) for r in RECORDS}
     for record in GPU_RECORDS:

@@ -137,7 +137,7 @@ def test_verdicts_and_decay_effect_from_rows():
 
     # the study's summary judges Shao et al.'s "+2.9 points from decay" on these runs, once every seed is in
     from mnistlib.models import get_model_info
-    from mnistlib.study.reproduce import DECAY_GAIN, decay_gain
+    from mnistlib.study.claims import DECAY_GAIN, decay_gain
 
     claim = get_model_info("shao_cnn").claim(DECAY_GAIN)
     measured, verdict = decay_gain(claim, rows, "full")

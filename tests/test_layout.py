@@ -54,3 +54,90 @@ def test_the_top_level_shows_the_layers():
     entries = sorted(p.name for p in PACKAGE.iterdir() if p.name != "__pycache__")
     assert len(entries) <= 8, entries
     assert set(FLOORS) <= set(entries)
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the package by dotted name (packages by their ``__init__``)."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = ["mnistlib", *path.relative_to(PACKAGE).with_suffix("").parts]
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _imported_names(path: Path) -> list[tuple[str, str]]:
+    """``(module, name)`` for every ``from <mnistlib module> import name`` in ``path``, at any depth (an
+    import inside a function counts: it runs all the same)."""
+    here = ["mnistlib", *path.relative_to(PACKAGE).with_suffix("").parts]
+    package = here if path.name == "__init__.py" else here[:-1]
+    package = package[:-1] if package[-1] == "__init__" else package
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else (node.module or "")
+            if base.startswith("mnistlib"):
+                found += [(base, alias.name) for alias in node.names]
+    return found
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in FLOORS else "top"
+
+
+def test_other_layers_use_only_what_a_layer_makes_public():
+    import importlib
+
+    public = {layer: set(importlib.import_module(f"mnistlib.{layer}").__all__) for layer in FLOORS}
+    breaches = []
+    for module, path in _modules().items():
+        for target, name in _imported_names(path):
+            layer = _layer(target)
+            if layer != _layer(module) and layer in public and name not in public[layer]:
+                breaches.append(f"{module} imports {name} from {target}, not in mnistlib.{layer}.__all__")
+    assert breaches == []
+
+
+def test_no_layer_imports_itself_in_a_loop():
+    modules = _modules()
+    graph = {}
+    for module, path in modules.items():
+        if path.name == "__init__.py":
+            continue  # a layer's face imports its modules; the modules must not need each other in a circle
+        targets = set()
+        for target, name in _imported_names(path):
+            for candidate in (f"{target}.{name}", target):
+                if candidate in modules and _layer(candidate) == _layer(module) and candidate != module \
+                        and modules[candidate].name != "__init__.py":
+                    targets.add(candidate)
+                    break
+        graph[module] = targets
+
+    def cycle_from(start):
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    return trail + [start]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, trail + [nxt]))
+        return None
+
+    loops = [" -> ".join(c) for c in filter(None, (cycle_from(m) for m in graph))]
+    assert loops == []
+
+
+def test_the_loop_test_sees_a_loop_made_inside_a_function(tmp_path, monkeypatch):
+    (tmp_path / "course").mkdir()
+    (tmp_path / "course" / "a.py").write_text("from .b import x\n")
+    (tmp_path / "course" / "b.py").write_text("def f():\n    from .a import y\n")
+    import sys
+
+    import pytest
+
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path)
+    with pytest.raises(AssertionError, match="mnistlib.course.a -> mnistlib.course.b"):
+        test_no_layer_imports_itself_in_a_loop()

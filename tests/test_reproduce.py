@@ -11,9 +11,11 @@ from mnistlib.study.devices import compare_devices
 from mnistlib.study.provenance import git_commit
 from mnistlib.study.record import RunRecord
 from mnistlib.study.report import mean_std_text, write_csv
-from mnistlib.study.reproduce import (Configuration, claim_rows, claim_verdict, load_records, params_verdict, plan,
-                                read_summary, reproduce, study, summarise_study, write_study)
-from mnistlib.study.reproduce import test_labels as labels_of
+from mnistlib.study.claims import claim_rows, claim_verdict, params_verdict
+from mnistlib.study.configuration import Configuration, run_order, study
+from mnistlib.study.reproduce import reproduce
+from mnistlib.study.summary import load_records, read_summary, summarise_study, write_study
+from mnistlib.study.summary import test_labels as labels_of
 from mnistlib.study.stats import (bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions,
                             mcnemar, t_interval, welch_interval)
 
@@ -91,7 +93,7 @@ def test_study_lists_every_model_and_the_alternative_recipes():
     configurations = study()
     assert Configuration("shao_cnn") in configurations and Configuration("shao_cnn", "improved") in configurations
     assert len({c.model for c in configurations}) == len(configurations) - 1
-    runs = plan([Configuration("resnet"), Configuration("gecco")], 5, ["mnist"])
+    runs = run_order([Configuration("resnet"), Configuration("gecco")], 5, ["mnist"])
     assert sum(c.model == "resnet" for _, c, _ in runs) == 3 and len(runs) == 8
     assert Configuration("shao_cnn", "improved").command("full", 2, "fashion_mnist") == \
         "python -m mnistlib train shao_cnn --profile full --recipe improved --dataset fashion_mnist --seed 2"

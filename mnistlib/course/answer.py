@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..models import get_model_info
 from ..study.report import markdown_table
-from ..study.reproduce import DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
+from ..study import DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
 from ..training.checkpoint import write_text
-from .book import ROOT
+from ..data import REPOSITORY_ROOT as ROOT
 
 # where each model's verdicts are discussed
 CHAPTERS = {"shao_cnn": "03_paper_cnn", "gecco": "05_gecco", "gecco_enhanced": "05_gecco",

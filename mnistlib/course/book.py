@@ -27,7 +27,7 @@ from pathlib import Path
 from ..training.config import PROFILES
 from ..data import DATASETS
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: mnistlib/course/book.py -> ../../
+from ..data import REPOSITORY_ROOT as ROOT  # the repository, defined once in data/locate.py
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 
 

@@ -16,7 +16,7 @@ from ..data import load_data
 from ..models import get_model, get_model_info
 from ..study.hyperparameters import AblationRun
 from ..study.record import RunRecord
-from ..study.reproduce import StudyRow, load_records, read_summary, weights_path
+from ..study import StudyRow, load_records, read_summary, weights_path
 from ..study.run import normalization
 from ..training.device import resolve_device
 from .notebook import find_results
@@ -44,9 +44,9 @@ def study_rows() -> list[StudyRow]:
 
 
 def study_claims(records: list[RunRecord], pending: bool = False) -> list[dict]:
-    """The sources' figures judged on ``records`` (:func:`mnistlib.study.reproduce.claim_rows`), the decay
+    """The sources' figures judged on ``records`` (:func:`mnistlib.study.claims.claim_rows`), the decay
     claim on the committed ablation; ``pending``: a row for each model without runs, saying why."""
-    from ..study.reproduce import ablation_beside, claim_rows, pending_models
+    from ..study import ablation_beside, claim_rows, pending_models
 
     folder = study_folder()
     return claim_rows(records, pending=pending_models(records) if pending else None,

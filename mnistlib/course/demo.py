@@ -19,7 +19,7 @@ from ..data.locate import load_arrays
 from ..study.record import RunRecord
 from ..study.stats import decode_predictions
 from .assets import VENDOR, npm_package
-from .book import ROOT
+from ..data import REPOSITORY_ROOT as ROOT
 
 ORT_WEB_VERSION = "1.30.0"
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")

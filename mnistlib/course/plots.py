@@ -526,7 +526,7 @@ def reported_vs_measured(rows: list[dict]):
     """One line per configuration, sorted by measured error: its measured mean test error (filled, with the
     95% t-interval of the mean over seeds; none from one seed) and its source's reported error (hollow
     diamond), on a logarithmic error axis so that 0.4% and 13% are both readable. ``rows`` as
-    :func:`mnistlib.study.reproduce.error_points` gives them; a row with ``error`` None is pending (only its
+    :func:`mnistlib.study.summary.error_points` gives them; a row with ``error`` None is pending (only its
     reported figure is drawn). An interval that reaches below the axis is drawn to its edge."""
     rows = sorted(rows, key=lambda r: r["error"] if r["error"] is not None else r["reported_error"])
     values = [v for r in rows for v in (r["error"], r.get("reported_error")) if v is not None]

@@ -19,14 +19,14 @@ import numpy as np
 from .catalog import SPLIT_FILES, DatasetSpec, get_spec
 from .idx import DataError, find_file, read_idx
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]  # the one definition: mnistlib/data/locate.py -> ../../
 
 
 def default_cache_dir() -> Path:
     """``$MNISTLIB_CACHE``, else the checkout's ``data/`` folder, else ``./data``."""
     if os.environ.get("MNISTLIB_CACHE"):
         return Path(os.environ["MNISTLIB_CACHE"])
-    checkout_data = PACKAGE_ROOT / "data"
+    checkout_data = REPOSITORY_ROOT / "data"
     return checkout_data if (checkout_data / "README.md").is_file() else Path("data")
 
 

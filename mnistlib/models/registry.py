@@ -22,7 +22,7 @@ class Claim:
     """One figure a source reports about a model, with where it is written.
 
     ``quantity``: what it measures (``test accuracy %``, ``best validation epoch``, ...: the keys of
-    :data:`mnistlib.study.reproduce.CLAIM_MEASURES`). ``statistic``: ``average`` (an average over runs, or a single
+    :data:`mnistlib.study.claims.CLAIM_MEASURES`). ``statistic``: ``average`` (an average over runs, or a single
     run's figure: judged against the 95% t-interval of the mean over seeds), ``best`` (the best of several
     runs: judged against the best seed) or ``each`` (what every run shows, an epoch: judged against the
     range of the seeds). ``resolution``: how coarsely the source writes it (0.5 for a whole percent).

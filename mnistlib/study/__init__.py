@@ -1,0 +1,52 @@
+"""The study layer: runs the course's experiments over the models and the training core, and judges the
+sources' claims. Its parts, by job:
+
+- what it trains (:mod:`.configuration`), how one run is trained and recorded (:mod:`.run`, :mod:`.record`),
+  and the runner that trains them all, resumably, one runner per results folder (:mod:`.reproduce`,
+  :mod:`.lock`);
+- the claims and their verdicts (:mod:`.claims`), the summary's rows and the readers of a study folder
+  (:mod:`.summary`), the statistics behind both (:mod:`.stats`);
+- the hyperparameter studies (:mod:`.hyperparameters`), the CPU plan (:mod:`.plan`), the benchmarks
+  (:mod:`.bench`), the device comparison (:mod:`.devices`), the ONNX export (:mod:`.export`).
+
+``__all__`` is what the other layers (the course, the command line) may use; a test holds them to it.
+"""
+from .claims import DECAY_GAIN, ablation_beside, claim_rows, pending_models, params_table
+from .configuration import DEFAULT_SEEDS, Configuration
+from .lock import FolderLocked, results_lock
+from .record import RunRecord
+from .report import markdown_table, mean_std_text
+from .reproduce import reproduce, weights_path
+from .run import evaluate_checkpoint, load_trained, normalization, train_run
+from .stats import decode_predictions
+from .summary import StudyRow, error_points, load_records, read_summary
+
+__all__ = [
+    # running
+    "Configuration", "DEFAULT_SEEDS", "FolderLocked", "reproduce", "results_lock", "train_run", "load_trained",
+    "evaluate_checkpoint", "normalization", "weights_path", "RunRecord",
+    # claims and verdicts
+    "DECAY_GAIN", "ablation_beside", "claim_rows", "pending_models", "params_table",
+    # the summary and its readers
+    "StudyRow", "error_points", "load_records", "read_summary", "markdown_table", "mean_std_text",
+    "decode_predictions",
+    # the other studies, used by the command line and the book through their modules
+    "AblationRun", "ablation_table", "load_ablation", "retrain_best", "run_ablation", "tune",
+    "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
+    "compare_devices", "describe_export", "export_onnx", "device_name",
+]
+
+
+def __getattr__(name: str):
+    """The other studies load on first use (Optuna, the benchmarks): importing the layer stays light."""
+    lazy = {"AblationRun": "hyperparameters", "ablation_table": "hyperparameters", "load_ablation": "hyperparameters",
+            "retrain_best": "hyperparameters", "run_ablation": "hyperparameters", "tune": "hyperparameters",
+            "write_ablation_summary": "hyperparameters", "measure_gpu": "plan", "write_plan": "plan",
+            "bench": "bench", "findings": "bench", "table_rows": "bench", "write_bench": "bench",
+            "compare_devices": "devices", "describe_export": "export", "export_onnx": "export",
+            "device_name": "provenance"}
+    if name in lazy:
+        import importlib
+
+        return getattr(importlib.import_module(f".{lazy[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -94,8 +94,13 @@ def pending_reason(model: str, results: str | Path = "results") -> str:
     gpu = json.loads(gpu_times.read_text()) if gpu_times.exists() else {"seconds": {}}
     if model in gpu["seconds"]:
         cost += f", {gpu['seconds'][model] * epochs / 60:.0f} on {gpu['device_name']}"
+    if (Path(results) / "full" / "runs" / f"{run_name(model, 'full', 0)}.json").exists():
+        return "not trained in this folder; the CPU study has it (results/full)"
     if any(item.model == model and on_cpu(item, minutes) for item in cpu_study()):
         return f"the CPU study has not reached it yet ({cost}; results/full/PLAN.md)"
+    if minutes is None:
+        return (f"its cost is not measured yet: the CPU study trains it only if one seed fits in "
+                f"{CPU_LIMIT_MINUTES} min (python -m mnistlib plan --measure)")
     return (f"over the CPU study's budget of {CPU_LIMIT_MINUTES} min a seed ({cost}): "
             f"python -m mnistlib reproduce --models {model} --compile")
 

@@ -1,7 +1,7 @@
 """Tables for people: mean ± std, Markdown tables, CSV files, the short summary of a set of rows.
 
 The study's own report (every configuration with its statistics and verdicts) is
-:func:`mnistlib.study.reproduce.write_study`; these are the plain pieces it and the other commands share."""
+:func:`mnistlib.study.summary.write_study`; these are the plain pieces it and the other commands share."""
 from __future__ import annotations
 
 import csv
