@@ -92,3 +92,10 @@ def test_every_concept_is_explained_shown_and_practised_where_the_map_says(conce
     assert concept.shown_by.split(".")[-1] + "(" in code, f"{concept.chapter} never calls {concept.shown_by}"
     if concept.exercise:
         assert f":label: {concept.exercise}" in "\n".join(text(c) for c in notebook), concept.exercise
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_code_cell_grows_past_twenty_lines(path):
+    """Notebooks teach, the library computes: a longer cell belongs in ``mnistlib``."""
+    long = [text(c)[:40] for c in cells(path) if c["cell_type"] == "code" and len(text(c).splitlines()) > 20]
+    assert long == [], f"{path.name}: cells longer than 20 lines: {long}"
