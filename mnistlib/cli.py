@@ -12,6 +12,7 @@ from pathlib import Path
 from .training.config import FAST_PATH, PROFILES
 from .data import AUGMENTATIONS, DataError
 from .models import get_model_info, list_models
+from .study import ABLATION_OUT, ABLATION_SEEDS, DEFAULT_SEEDS, STUDY_OUT, TUNING_OUT
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
 
@@ -272,7 +273,7 @@ def build_parser() -> Parser:
     tune.add_argument("--storage", help="Optuna storage URL (default: sqlite:///<out>/optuna.db); share it to "
                                         "let several workers join one study")
     tune.add_argument("--study", default="shao_cnn", help="study name")
-    tune.add_argument("--out", default="results/hpo")
+    tune.add_argument("--out", default=str(TUNING_OUT))
     tune.add_argument("--device")
     tune.add_argument("--final-seeds", type=int, default=0,
                       help="then train the best configuration with this many seeds and test it (best.csv)")
@@ -282,9 +283,10 @@ def build_parser() -> Parser:
 
     ablate = sub.add_parser("ablate", help="vary Shao et al.'s hyperparameters one at a time")
     ablate.add_argument("--profile", choices=PROFILES, default="quick")
-    ablate.add_argument("--seeds", type=int, default=3)
+    ablate.add_argument("--seeds", type=int, default=ABLATION_SEEDS,
+                        help=f"seeds per variant (default {ABLATION_SEEDS})")
     ablate.add_argument("--factors", nargs="+", help="a subset of the factors (default: all)")
-    ablate.add_argument("--out", default="results/ablation")
+    ablate.add_argument("--out", default=str(ABLATION_OUT))
     ablate.add_argument("--device")
     ablate.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     ablate.add_argument("--summary-only", action="store_true",
@@ -316,11 +318,12 @@ def build_parser() -> Parser:
     rep = sub.add_parser("reproduce", help="the full study: every model, its source's recipe and the course's "
                                            "alternatives, several seeds, a summary with paired statistics")
     rep.add_argument("--models", nargs="+", help="a subset of the registry (default: every model)")
-    rep.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per configuration (default 5)")
+    rep.add_argument("--seeds", type=int, default=DEFAULT_SEEDS,
+                     help=f"seeds 0..N-1 per configuration (default {DEFAULT_SEEDS})")
     rep.add_argument("--resnet-seeds", type=int, help="seeds for the 46.7M-parameter resnet (default 3)")
     rep.add_argument("--datasets", nargs="+", default=["mnist"], help="mnist and/or fashion_mnist")
     rep.add_argument("--profile", choices=PROFILES, default="full")
-    rep.add_argument("--out", default="results/full")
+    rep.add_argument("--out", default=str(STUDY_OUT))
     rep.add_argument("--data", help="folder holding MNIST's four IDX files (default: $MNIST_DATA, data/, download)")
     rep.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when present)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -141,3 +141,18 @@ def test_the_loop_test_sees_a_loop_made_inside_a_function(tmp_path, monkeypatch)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path)
     with pytest.raises(AssertionError, match="mnistlib.course.a -> mnistlib.course.b"):
         test_no_layer_imports_itself_in_a_loop()
+
+
+def test_every_default_is_written_once_and_the_command_line_reads_it():
+    from mnistlib.cli import build_parser
+    from mnistlib.study import configuration as defaults
+
+    parse = build_parser().parse_args
+    assert parse(["reproduce"]).seeds == defaults.DEFAULT_SEEDS
+    assert parse(["reproduce"]).out == str(defaults.STUDY_OUT)
+    assert parse(["ablate"]).seeds == defaults.ABLATION_SEEDS and parse(["ablate"]).out == str(defaults.ABLATION_OUT)
+    assert parse(["tune"]).out == str(defaults.TUNING_OUT)
+    written = {'"results/full"', '"results/ablation"', '"results/hpo"', '"results") / "full"', '"results" / "full"'}
+    elsewhere = [f"{path.relative_to(PACKAGE)}: {literal}" for path in PACKAGE.rglob("*.py")
+                 if path.name != "configuration.py" for literal in written if literal in path.read_text()]
+    assert elsewhere == []

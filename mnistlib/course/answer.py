@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..models import get_model_info
 from ..study.report import markdown_table
-from ..study import DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
+from ..study import STUDY_OUT, DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
 from ..training.checkpoint import write_text
 from ..data import REPOSITORY_ROOT as ROOT
 
@@ -91,7 +91,7 @@ def write_answer(folder: Path, root: Path = ROOT) -> Path:
     from . import plots
 
     folder.mkdir(parents=True, exist_ok=True)
-    study = root / "results" / "full"
+    study = root / STUDY_OUT
     records = load_records(study) if (study / "runs").is_dir() else []
     text = ["## The answer, as measured", ""]
     if not records:

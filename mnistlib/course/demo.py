@@ -20,11 +20,12 @@ from ..study.record import RunRecord
 from ..study.stats import decode_predictions
 from .assets import VENDOR, npm_package
 from ..data import REPOSITORY_ROOT as ROOT
+from ..study import STUDY_OUT
 
 ORT_WEB_VERSION = "1.30.0"
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 DEMO = Path("book") / "demo"
-EXPORTED_RUN = Path("results") / "full" / "runs" / "shao_cnn-improved-full-seed0.json"  # what shao_cnn.onnx is
+EXPORTED_RUN = STUDY_OUT / "runs" / "shao_cnn-improved-full-seed0.json"  # what shao_cnn.onnx is
 PAGE_FILES = ("shao_cnn.onnx", "shao_cnn.json", "draw.js", "draw.css")
 MISTAKES = 10
 

@@ -12,7 +12,8 @@ sources' claims. Its parts, by job:
 ``__all__`` is what the other layers (the course, the command line) may use; a test holds them to it.
 """
 from .claims import DECAY_GAIN, ablation_beside, claim_rows, pending_models, params_table
-from .configuration import DEFAULT_SEEDS, Configuration
+from .configuration import (ABLATION_OUT, ABLATION_SEEDS, DEFAULT_SEEDS, RESULTS, STUDY_OUT, TUNING_OUT,
+                            Configuration)
 from .lock import FolderLocked, results_lock
 from .record import RunRecord
 from .report import markdown_table, mean_std_text
@@ -23,7 +24,8 @@ from .summary import StudyRow, error_points, load_records, read_summary
 
 __all__ = [
     # running
-    "Configuration", "DEFAULT_SEEDS", "FolderLocked", "reproduce", "results_lock", "train_run", "load_trained",
+    "Configuration", "DEFAULT_SEEDS", "ABLATION_SEEDS", "RESULTS", "STUDY_OUT", "ABLATION_OUT", "TUNING_OUT",
+    "FolderLocked", "reproduce", "results_lock", "train_run", "load_trained",
     "evaluate_checkpoint", "normalization", "weights_path", "RunRecord",
     # claims and verdicts
     "DECAY_GAIN", "ablation_beside", "claim_rows", "pending_models", "params_table",

@@ -16,11 +16,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .configuration import ABLATION_SEEDS, TUNING_OUT
 from .record import RunRecord
 from .run import train_run
 
 MODEL = "shao_cnn"
-DEFAULT_STORAGE_DIR = Path("results") / "hpo"
+DEFAULT_STORAGE_DIR = TUNING_OUT
 
 # factor -> (where it goes, the values tried); the paper's choice is marked in PAPER.
 FACTORS: dict[str, tuple[str, list]] = {
@@ -33,7 +34,7 @@ FACTORS: dict[str, tuple[str, list]] = {
     "dropout": ("model", [0.0, 0.2, 0.4, 0.6]),
     "downsample": ("model", ["stride", "maxpool"]),
 }
-STUDY_SEEDS = 3  # seeds per variant of the committed ablation (results/ablation, issue 13)
+STUDY_SEEDS = ABLATION_SEEDS  # seeds per variant of the committed ablation (results/ablation)
 PAPER = {"batch_size": 1000, "kernel": 6, "batch_norm": True, "activation": "relu", "lr": 1e-3, "decay": 0.99,
          "dropout": 0.4, "downsample": "stride"}
 

@@ -5,9 +5,9 @@ Two runners pointed at one folder would train the same run twice and interleave 
 process ends, however it ends, so a lock left by a killed runner is simply taken over by the next one. The
 file names its holder (pid, host, command, start time), so that a refused runner can say who holds it.
 
-    with results_lock("results/full"):          # a second runner exits at once, naming the holder
+    with results_lock(folder):              # a second runner exits at once, naming the holder
         ...
-    with results_lock("results/full", wait=True):  # or waits for the holder to finish
+    with results_lock(folder, wait=True):   # or waits for the holder to finish
         ...
 """
 from __future__ import annotations

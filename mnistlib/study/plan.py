@@ -20,6 +20,7 @@ from ..data import load_data
 from ..models import get_model, get_model_info
 from ..training.checkpoint import write_json, write_text
 from .record import RunRecord
+from .configuration import RESULTS
 from .run import normalization, run_name
 from .report import markdown_table
 from ..training.loop import fit
@@ -81,7 +82,7 @@ def on_cpu(item: Item, minutes_a_seed: float | None) -> bool:
     return not item.optional or (minutes_a_seed is not None and minutes_a_seed <= CPU_LIMIT_MINUTES)
 
 
-def pending_reason(model: str, results: str | Path = "results") -> str:
+def pending_reason(model: str, results: str | Path = RESULTS) -> str:
     """Why ``model`` has no finished run yet, with its measured cost where ``full/epoch_times.json`` holds it:
     the CPU study has not reached it, or one seed costs more than the study spends on an optional
     configuration. Never "needs a GPU": a GPU only makes it faster (``gpu/epoch_times.json``, when measured)."""
@@ -132,7 +133,7 @@ def gpu_models() -> list[str]:
     return list(dict.fromkeys(item.model for item in cpu_study() if item.model not in issue_13))
 
 
-def measure_gpu(results: str | Path = "results", models: list[str] | None = None, device: str = "cuda",
+def measure_gpu(results: str | Path = RESULTS, models: list[str] | None = None, device: str = "cuda",
                 log=print) -> Path:
     """Seconds per epoch of ``models`` (default :func:`gpu_models`) on this GPU (their ``full`` recipes,
     CUDA-graph replay), written with the GPU's provenance to ``<results>/gpu/epoch_times.json``: the estimates
@@ -223,7 +224,7 @@ def hours_spent(items: list[Item], results: Path) -> tuple[float, float]:
     return clock / 3600, undisturbed / 3600
 
 
-def write_plan(results: str | Path = "results", measure_now: bool = False, log=print) -> Path:
+def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=print) -> Path:
     """(Re)write ``<results>/full/PLAN.md``; ``measure_now``: time the epochs first (minutes)."""
     results = Path(results)
     items = cpu_study()

@@ -22,7 +22,7 @@ from ..training import checkpoint as ckpt
 from ..training.checkpoint import write_text
 from ..training.device import resolve_device
 from ..training.evaluate import inference_throughput
-from .configuration import DEFAULT_SEEDS, run_order, study
+from .configuration import DEFAULT_SEEDS, STUDY_OUT, run_order, study
 from .lock import results_lock
 from .provenance import environment
 from .record import RunRecord
@@ -30,7 +30,7 @@ from .run import load_trained, run_name, train_run
 from .summary import is_study_run, read_runs, test_labels, write_study
 
 
-def reproduce(out: str | Path = "results/full", *, models: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
+def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
               seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, compile: bool = False,
               runs: str | Path | None = None, compare_with: str | Path | None = None,
