@@ -11,7 +11,7 @@ from pathlib import Path
 from ..models import get_model_info
 from ..study.report import markdown_table
 from ..study import STUDY_OUT, DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
-from ..training.checkpoint import write_text
+from ..training.atomic_files import write_text
 from ..data import REPOSITORY_ROOT as ROOT
 
 # where each model's verdicts are discussed

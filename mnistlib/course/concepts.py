@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..study.report import markdown_table
-from ..training.checkpoint import write_text
+from ..training.atomic_files import write_text
 
 
 @dataclass(frozen=True)

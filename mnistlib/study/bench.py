@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from ..training.checkpoint import write_json, write_text
+from ..training.atomic_files import write_json, write_text
 from ..training.config import FAST_PATH, TrainConfig, resolve_config
 from ..data import MNIST_MEAN_STD, DeviceData, get_spec, load_arrays, load_data, locate
 from ..data.device import to_device_split

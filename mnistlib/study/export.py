@@ -19,7 +19,7 @@ from torch import nn
 
 from ..data import get_spec
 from ..models import get_model, get_model_info
-from ..training.checkpoint import write_json
+from ..training.atomic_files import write_json
 from .record import RunRecord
 from .run import normalization
 

@@ -86,7 +86,7 @@ def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] |
     ``torch.compile`` (the CPU's fast path). ``overrides`` change the config of every variant (a live
     demonstration on a subset: ``train_subset=10_000``). It holds ``out``'s lock (:mod:`.lock`; ``wait``: wait
     for another runner on the same folder instead of stopping)."""
-    from ..training.checkpoint import write_text
+    from ..training.atomic_files import write_text
     from ..training.device import resolve_device
     from .lock import results_lock
     from .provenance import environment
@@ -399,7 +399,7 @@ def decay_sentence(runs: list[AblationRun]) -> str | None:
 def write_ablation_summary(runs: list[AblationRun], out: str | Path, profile: str) -> Path:
     """``<out>/summary.csv`` (each level of each factor) and ``<out>/summary.md`` (the same table, how many of
     the planned runs it holds, each factor's verdict and the decay effect); returns the Markdown path."""
-    from ..training.checkpoint import write_text
+    from ..training.atomic_files import write_text
     from .report import markdown_table, write_csv
 
     out = Path(out)

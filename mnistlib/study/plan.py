@@ -18,7 +18,7 @@ from pathlib import Path
 from ..training.config import resolve_config
 from ..data import load_data
 from ..models import get_model, get_model_info
-from ..training.checkpoint import write_json, write_text
+from ..training.atomic_files import write_json, write_text
 from .record import RunRecord
 from .configuration import RESULTS
 from .run import normalization, run_name

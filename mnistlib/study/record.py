@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..training.checkpoint import write_json
+from ..training.atomic_files import write_json
 
 
 @dataclass

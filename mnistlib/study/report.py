@@ -9,7 +9,7 @@ import io
 import statistics
 from pathlib import Path
 
-from ..training.checkpoint import write_text
+from ..training.atomic_files import write_text
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..data.locate import load_arrays
 from ..training import checkpoint as ckpt
-from ..training.checkpoint import write_text
+from ..training.atomic_files import write_text
 from ..training.device import resolve_device
 from ..training.evaluate import inference_throughput
 from .configuration import DEFAULT_SEEDS, STUDY_OUT, run_order, study

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..data.locate import load_arrays
 from ..models import get_model_info
-from ..training.checkpoint import write_text
+from ..training.atomic_files import write_text
 from .claims import ablation_beside, claim_rows, claim_verdict, headline, params_verdict, pending_models, untested
 from .configuration import REFERENCE, Configuration
 from .record import RunRecord

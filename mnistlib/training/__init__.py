@@ -1,19 +1,19 @@
 """The training core: a recipe (:mod:`.config`), the loop that follows it (:mod:`.loop`), evaluation
-(:mod:`.evaluate`), checkpoints and atomic writes (:mod:`.checkpoint`), the device (:mod:`.device`) and the
+(:mod:`.evaluate`), checkpoints (:mod:`.checkpoint`), atomic writes (:mod:`.atomic_files`), the device (:mod:`.device`) and the
 fast paths (:mod:`.cuda_graphs`, :mod:`.distributed`).
 
 ``__all__`` is what the layers above (the studies, the course, the command line) may use; a test holds them
 to it.
 """
 from . import checkpoint
-from .checkpoint import write_json, write_text
+from .atomic_files import write_atomic, write_json, write_text
 from .config import FAST_PATH, PROFILES, TrainConfig, alternative_recipes, config_differences, resolve_config
 from .device import resolve_device
 from .evaluate import (batch_dependence_audit, evaluate, inference_throughput, loss_and_accuracy, loss_function,
                        misclassified, predict, with_batch_statistics)
 from .loop import build_optimizer, build_scheduler, eval_batch_size, fit
 
-__all__ = ["checkpoint", "write_json", "write_text", "FAST_PATH", "PROFILES", "TrainConfig", "alternative_recipes",
+__all__ = ["checkpoint", "write_atomic", "write_json", "write_text", "FAST_PATH", "PROFILES", "TrainConfig", "alternative_recipes",
            "config_differences", "resolve_config", "resolve_device", "batch_dependence_audit", "evaluate",
            "inference_throughput", "loss_and_accuracy", "loss_function", "misclassified", "predict",
            "with_batch_statistics", "build_optimizer", "build_scheduler", "eval_batch_size", "fit",
