@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnistlib.course.demo import DEMO, EXPORTED_RUN
+from mnistlib.course.demo import DEMO, EXPORTED_WEIGHTS
 from mnistlib.study.export import describe_export, load_for_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,8 +17,7 @@ ONNX = ROOT / DEMO / "shao_cnn.onnx"
 
 @pytest.fixture(scope="module")
 def exported():
-    weights = ROOT / EXPORTED_RUN.with_name(EXPORTED_RUN.stem + ".weights.pt")
-    model, record = load_for_export(weights)
+    model, record = load_for_export(EXPORTED_WEIGHTS)  # by its name in the weights' registry
     return model, record
 
 

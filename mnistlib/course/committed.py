@@ -16,7 +16,7 @@ from ..data import load_data
 from ..models import get_model, get_model_info
 from ..study.hyperparameters import AblationRun
 from ..study.record import RunRecord
-from ..study import StudyRow, load_records, read_summary, weights_path
+from ..study import StudyRow, load_records, read_summary, registry
 from ..study.run import normalization
 from ..training.device import resolve_device
 from .notebook import find_results
@@ -71,20 +71,19 @@ def study_runs(model: str, recipe: str | None = None, dataset: str = "mnist") ->
 def committed_model(record: RunRecord, device=None):
     """The trained network of a committed run, from its weights-only state dict, with the test data as the
     run saw it (its normalisation and split): ``(model in eval mode, data)``, or ``None`` when the run has no
-    committed weights (seeds other than 0, models over 2 MB)."""
+    committed weights (seeds other than 0, models over 2 MB). The weights are resolved by name in the study's
+    registry (:mod:`mnistlib.study.weights`), which refuses a file that changed since it was committed."""
     folder = study_folder()
-    path = None if folder is None else weights_path(folder / "runs", record)
-    if path is None or not path.exists():
+    name = Path(record.checkpoint).stem
+    weights = None if folder is None else registry(folder).get(name)
+    if weights is None:
         return None
-    import torch
-
     dev = resolve_device(device)
-    model = get_model(record.model, **record.model_kwargs)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model = weights.build(dev)
     info = get_model_info(record.model)
     data = load_data(record.dataset, device=dev, normalize=normalization(info, record.dataset),
                      split_seed=record.data.get("split_seed", 0))
-    return model.to(dev).eval(), data
+    return model, data
 
 
 def describe(runs: list[RunRecord]) -> str:

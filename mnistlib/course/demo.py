@@ -20,12 +20,12 @@ from ..study.record import RunRecord
 from ..study.stats import decode_predictions
 from .assets import VENDOR, npm_package
 from ..data import REPOSITORY_ROOT as ROOT
-from ..study import STUDY_OUT
+from ..study import STUDY_OUT, get_weights
 
 ORT_WEB_VERSION = "1.30.0"
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 DEMO = Path("book") / "demo"
-EXPORTED_RUN = STUDY_OUT / "runs" / "shao_cnn-improved-full-seed0.json"  # what shao_cnn.onnx is
+EXPORTED_WEIGHTS = "shao_cnn-improved-full-seed0"  # what shao_cnn.onnx is: its name in the weights' registry
 PAGE_FILES = ("shao_cnn.onnx", "shao_cnn.json", "draw.js", "draw.css")
 MISTAKES = 10
 
@@ -52,7 +52,7 @@ def prepare_demo(source: Path, root: Path = ROOT, *, log=print) -> bool:
     target.mkdir(parents=True, exist_ok=True)
     for name in PAGE_FILES:
         shutil.copy(root / DEMO / name, target / name)
-    record = RunRecord.read(root / EXPORTED_RUN)
+    record = get_weights(EXPORTED_WEIGHTS, root / STUDY_OUT).record
     (target / "digits.json").write_text(json.dumps(demo_digits(record)))
     package = npm_package("onnxruntime-web", ORT_WEB_VERSION, log=log)
     if package is None:

@@ -21,12 +21,14 @@ from .reproduce import reproduce, weights_path
 from .run import evaluate_checkpoint, load_trained, normalization, train_run
 from .stats import decode_predictions
 from .summary import StudyRow, error_points, load_records, read_summary
+from .weights import Weights, WeightsError, get_weights, registry
 
 __all__ = [
     # running
     "Configuration", "DEFAULT_SEEDS", "ABLATION_SEEDS", "RESULTS", "STUDY_OUT", "ABLATION_OUT", "TUNING_OUT",
     "FolderLocked", "reproduce", "results_lock", "train_run", "load_trained",
-    "evaluate_checkpoint", "normalization", "weights_path", "RunRecord",
+    "evaluate_checkpoint", "normalization", "weights_path", "RunRecord", "Weights", "WeightsError", "get_weights",
+    "registry",
     # claims and verdicts
     "DECAY_GAIN", "ablation_beside", "claim_rows", "pending_models", "params_table",
     # the summary and its readers

@@ -1,7 +1,8 @@
 """The last step of a model's life: export to ONNX, for the book's "draw a digit" page (onnxruntime-web).
 
-``export_onnx`` reads a run's weights (the weights-only state dict the study commits, ``<run>.weights.pt``,
-or a full checkpoint ``<run>.pt``) and its record (``<run>.json`` beside them), wraps the network so that
+``export_onnx`` reads a run's weights (committed weights by their name in the study's registry,
+:mod:`.weights`, checked against its checksum; or a file: the weights-only state dict the study commits,
+``<run>.weights.pt``, or a full checkpoint ``<run>.pt``) and its record (``<run>.json`` beside them), wraps the network so that
 the normalisation happens inside the graph, and writes
 
 - ``OUT.onnx``: input ``pixels`` (N, 1, 28, 28) float32, raw grey levels 0-255 with ink bright as in MNIST;
@@ -20,8 +21,11 @@ from torch import nn
 from ..data import get_spec
 from ..models import get_model, get_model_info
 from ..training.atomic_files import write_json
+from ..data import REPOSITORY_ROOT
+from .configuration import STUDY_OUT
 from .record import RunRecord
 from .run import normalization
+from .weights import SUFFIX, get_weights, registry
 
 OPSET = 17
 
@@ -48,14 +52,36 @@ def _record_for(weights: Path) -> RunRecord:
     return RunRecord.read(path)
 
 
+def _state_and_record(weights: str | Path) -> tuple[dict, RunRecord]:
+    """The state dict and the record of ``weights``: a registered name (checked against its checksum), or a
+    file with its record beside it (checked too, when the registry beside it holds it)."""
+    path = Path(weights)
+    if not path.exists() and path.suffix != ".pt" and len(path.parts) == 1:
+        entry = get_weights(str(weights), REPOSITORY_ROOT / STUDY_OUT)
+        return entry.state_dict(), entry.record
+    record = _record_for(path)
+    entry = registry(path.parent.parent).get(path.name.removesuffix(SUFFIX))
+    if entry is not None and entry.file.resolve() == path.resolve():
+        return entry.state_dict(), record
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path} is not a state dict or a checkpoint torch.load can read "
+                         f"({str(exc).splitlines()[0]})") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} holds a {type(state).__name__}, not a state dict")
+    return state.get("model_state", state), record  # a checkpoint holds the state dict under "model_state"
+
+
 def load_for_export(weights: str | Path) -> tuple[RawPixels, RunRecord]:
     """The network of a run, in eval mode, wrapped to take raw pixels; and the run's record."""
-    weights = Path(weights)
-    record = _record_for(weights)
-    state = torch.load(weights, map_location="cpu", weights_only=False)
-    state = state.get("model_state", state)  # a checkpoint holds the state dict under "model_state"
+    state, record = _state_and_record(weights)
     model = get_model(record.model, **record.model_kwargs)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"{weights} does not fit {record.model}, the model its record names "
+                         f"({str(exc).splitlines()[0].rstrip(':.')})") from None
     spec = get_spec(record.dataset)
     mean, std = normalization(get_model_info(record.model), record.dataset) or (spec.mean, spec.std)
     return RawPixels(model, mean, std).eval(), record

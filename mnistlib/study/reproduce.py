@@ -28,6 +28,7 @@ from .provenance import environment
 from .record import RunRecord
 from .run import load_trained, run_name, train_run
 from .summary import is_study_run, read_runs, test_labels, write_study
+from .weights import write_index
 
 
 def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
@@ -70,6 +71,8 @@ def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, s
             return records
         for record in finished:
             export_weights(record, runs_dir)
+        if runs is None:  # the study's own folder: its weights' index (the book's runs keep none)
+            write_index(out)
         labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
                   for d in {r.dataset for r in finished}}
         write_study(finished, out, profile, labels, compare_with)
