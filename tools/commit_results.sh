@@ -9,6 +9,10 @@ csv=results/ablation/ablation.csv
 while :; do  # the summaries read ablation.csv, which the runner appends to: commit them from one version of it
   before=$(cat "$csv" 2>/dev/null | md5sum)
   "$PY" -m mnistlib reproduce --summary-only --out results/full >/dev/null
+  # the GPU's summary names the CPU study's progress in its pending reasons: rewritten with it
+  if [ -f results/gpu/summary.csv ]; then
+    "$PY" -m mnistlib reproduce --summary-only --out results/gpu --compare-with results/full >/dev/null
+  fi
   "$PY" -m mnistlib plan >/dev/null
   if [ -f "$csv" ]; then "$PY" -m mnistlib ablate --summary-only >/dev/null; fi
   git add results
