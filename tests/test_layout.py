@@ -17,22 +17,16 @@ def floor(module: str) -> int:
 
 
 def imports(path: Path) -> list[str]:
-    """Every ``mnistlib`` module that ``path`` imports (relative imports resolved)."""
-    here = ["mnistlib", *path.relative_to(PACKAGE).with_suffix("").parts]
-    package = here if path.name == "__init__.py" else here[:-1]
-    package = package[:-1] if package[-1] == "__init__" else package
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-                found += [target] if node.module else [f"{target}.{a.name}" for a in node.names]
-            elif node.module and node.module.startswith("mnistlib"):
-                found.append(node.module)
-        elif isinstance(node, ast.Import):
-            found += [a.name for a in node.names if a.name.startswith("mnistlib")]
-    return found
+    """Every ``mnistlib`` module that ``path`` imports (relative imports resolved; ``from . import x`` names
+    the module ``x``)."""
+    def is_module(dotted: str) -> bool:
+        where = PACKAGE.parent.joinpath(*dotted.split("."))
+        return where.with_suffix(".py").exists() or (where / "__init__.py").exists()
+
+    found = [f"{module}.{name}" if is_module(f"{module}.{name}") else module
+             for module, name in _imported_names(path)]
+    return found + [alias.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Import)
+                    for alias in node.names if alias.name.startswith("mnistlib")]
 
 
 def test_no_module_imports_from_a_floor_above_its_own():

@@ -18,10 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def parameters(module: nn.Module) -> int:
-    """Trainable parameters of ``module``."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+from ..models import count_params
 
 
 def dense_vs_conv(size: int = 28, channels: int = 12, kernel: int = 3) -> list[dict]:
@@ -34,9 +31,9 @@ def dense_vs_conv(size: int = 28, channels: int = 12, kernel: int = 3) -> list[d
     conv = nn.Conv2d(1, channels, kernel, padding=kernel // 2)
     assert conv(torch.zeros(1, 1, size, size)).shape[1:] == (channels, size, size)
     return [{"layer": f"dense {pixels:,} → {channels * pixels:,}", "inputs each output reads": f"{pixels:,}",
-             "parameters": f"{parameters(dense):,}"},
+             "parameters": f"{count_params(dense):,}"},
             {"layer": f"conv {kernel}x{kernel}, {channels} kernels", "inputs each output reads": f"{kernel * kernel}",
-             "parameters": f"{parameters(conv):,}"}]
+             "parameters": f"{count_params(conv):,}"}]
 
 
 @dataclass(frozen=True)
