@@ -138,7 +138,7 @@ def cmd_tune(args) -> None:
     from .study.hyperparameters import tune
 
     study = tune(args.profile, args.trials, storage=args.storage, study_name=args.study, out=args.out,
-                 device=args.device, until=args.until, cuda_graph=args.cuda_graph)
+                 device=args.device, until=args.until, cuda_graph=args.cuda_graph, compile=args.compile)
     done = [t for t in study.trials if t.value is not None]
     print(f"study {args.study}: {len(study.trials)} trials ({len(done)} finished)")
     if done:
@@ -146,7 +146,8 @@ def cmd_tune(args) -> None:
     if args.final_seeds and done:
         from .study.hyperparameters import retrain_best
 
-        retrain_best(study, args.profile, args.final_seeds, args.out, device=args.device, cuda_graph=args.cuda_graph)
+        retrain_best(study, args.profile, args.final_seeds, args.out, device=args.device, cuda_graph=args.cuda_graph,
+                     compile=args.compile)
 
 
 def cmd_ablate(args) -> None:
@@ -279,6 +280,7 @@ def build_parser() -> Parser:
                       help="then train the best configuration with this many seeds and test it (best.csv)")
     tune.add_argument("--cuda-graph", action="store_true",
                       help="replay each training step from a CUDA graph (fp32: the same computation, faster)")
+    tune.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     tune.set_defaults(func=cmd_tune)
 
     ablate = sub.add_parser("ablate", help="vary Shao et al.'s hyperparameters one at a time")

@@ -28,7 +28,10 @@ reproduce --models shao_cnn --seeds 3 --datasets fashion_mnist # 4. Fashion-MNIS
 # results folder's lock (a second one on the same folder stops at once, naming this one).
 reproduce --models efficient_capsnet --seeds 5                 # about 48 min a seed
 reproduce --models efficient_capsnet_decoder --seeds 3
-# (next: the ablation to 5 seeds and the Optuna study, once `tune` learns --compile)
+"$PY" -m mnistlib ablate --profile full --seeds 5 --device cpu --compile --out "$RESULTS/ablation"  # every level 5 seeds
+# Optuna over the same factors (validation only; a trial cut off is counted neither done nor pruned, and
+# `--until` adds trials until 50 have finished), then its best configuration on 5 seeds (results/hpo/best.csv).
+"$PY" -m mnistlib tune --profile full --until 50 --final-seeds 5 --device cpu --compile --out "$RESULTS/hpo"
 reproduce --models spinalnet --seeds 3
 reproduce --models resnet --resnet-seeds 3 --seeds 3           # last: the 46.7M model, resumable
 "$PY" -m mnistlib plan --results "$RESULTS"

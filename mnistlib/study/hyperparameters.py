@@ -210,11 +210,12 @@ def finished_trials(study) -> int:
 
 def tune(profile: str, trials: int, *, storage: str | None = None, study_name: str = "shao_cnn",
          out: str | Path = DEFAULT_STORAGE_DIR, device=None, until: int | None = None, cuda_graph: bool = False,
-         log=print):
+         compile: bool = False, log=print):
     """Add ``trials`` trials to the Optuna study ``study_name`` (created on first use) and return it; with
     ``until``, add as many as the study lacks to have ``until`` finished trials (:func:`finished_trials`), so
     that one command continues a study cut off in an earlier session. ``cuda_graph``: train each trial
-    through the CUDA-graph replay (execution only: the same computation).
+    through the CUDA-graph replay; ``compile``: through ``torch.compile`` (the CPU's fast path); both change
+    the execution only, not the computation.
 
     Each trial trains with :func:`~mnistlib.study.run.train_run` on the validation split only (the test set is
     not touched), reports the validation accuracy after every epoch, and is pruned when it falls below
@@ -239,7 +240,8 @@ def tune(profile: str, trials: int, *, storage: str | None = None, study_name: s
 
         record = train_run(MODEL, profile, out=Path(out) / "trials", overwrite=True, device=device, quiet=True,
                            log=None, model_kwargs=model_kwargs, tag=f"{study_name}-trial{trial.number}",
-                           evaluate_test=False, on_epoch_end=report, cuda_graph=cuda_graph or None, **overrides)
+                           evaluate_test=False, on_epoch_end=report, cuda_graph=cuda_graph or None,
+                           compile=compile or None, **overrides)
         if log:
             log(f"trial {trial.number}: val {100 * record.val_accuracy:.2f}% with {trial.params}")
         return record.val_accuracy
@@ -436,7 +438,7 @@ def tuning_summary(storage: str | Path, study_name: str = MODEL) -> tuple[str, l
 
 
 def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, cuda_graph: bool = False,
-                 log=print) -> list[AblationRun]:
+                 compile: bool = False, log=print) -> list[AblationRun]:
     """Train the study's best configuration with seeds ``0..seeds-1``, this time evaluating the test set
     once per run, and write ``<out>/best.csv`` (the chapter sets it beside the paper's claim). A seed whose
     run finished (its record is there, of the same configuration) is read back, not trained again."""
@@ -444,7 +446,8 @@ def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, 
     records = []
     for seed in range(seeds):
         record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True, log=None,
-                           model_kwargs=model_kwargs, tag="tuned", cuda_graph=cuda_graph or None, **overrides)
+                           model_kwargs=model_kwargs, tag="tuned", cuda_graph=cuda_graph or None,
+                           compile=compile or None, **overrides)
         records.append(AblationRun.of("tuned", str(study.best_params), record))
         if log:
             log(f"tuned configuration, seed {seed}: val {100 * record.val_accuracy:.2f}% "
