@@ -150,3 +150,17 @@ def test_every_default_is_written_once_and_the_command_line_reads_it():
     elsewhere = [f"{path.relative_to(PACKAGE)}: {literal}" for path in PACKAGE.rglob("*.py")
                  if path.name != "configuration.py" for literal in written if literal in path.read_text()]
     assert elsewhere == []
+
+
+def test_one_module_resolves_and_names_devices():
+    """``training/device.py`` alone decides which device a run uses and how a record names it; no other module
+    is named after devices (the data's splits live in ``data/splits.py``, the CPU-GPU comparison in
+    ``study/device_comparison.py``)."""
+    named = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("device*.py"))
+    assert named == ["study/device_comparison.py", "training/device.py"]
+    defined = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name in ("resolve_device", "device_name", "cpu_model"):
+                defined.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    assert defined == {name: ["training/device.py"] for name in ("resolve_device", "device_name", "cpu_model")}

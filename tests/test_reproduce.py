@@ -7,7 +7,7 @@ import pytest
 
 from mnistlib.cli import main
 from mnistlib.models import Claim
-from mnistlib.study.devices import compare_devices
+from mnistlib.study.device_comparison import compare_devices
 from mnistlib.study.provenance import git_commit
 from mnistlib.study.record import RunRecord
 from mnistlib.study.report import mean_std_text, write_csv
@@ -254,15 +254,19 @@ def test_the_structure_fingerprint_ignores_how_torch_prints_a_layer_but_not_its_
     from torch import nn
 
     from mnistlib.models import keras_defaults
-    from mnistlib.study.run import model_fingerprint, structure_fingerprint
+    from mnistlib.study.run import forget_fingerprints, model_fingerprint, structure_fingerprint
 
     exact, structure = model_fingerprint("shao_cnn"), structure_fingerprint("shao_cnn")
     # torch 2.11 printed BatchNorm2d without 2.14's "bias=True": the exact fingerprint moves, the structure's not
     monkeypatch.setattr(nn.BatchNorm2d, "extra_repr", lambda self: f"{self.num_features}, eps={self.eps}")
+    forget_fingerprints()  # the definition changed in this process: computed once per process otherwise
     assert model_fingerprint("shao_cnn") != exact and structure_fingerprint("shao_cnn") == structure
     monkeypatch.setattr(keras_defaults, "BN_EPS", 1e-5)  # PyTorch's eps instead of Keras's: another model
+    forget_fingerprints()
     assert structure_fingerprint("shao_cnn") != structure
     assert structure_fingerprint("shao_cnn", {"dropout": 0.5}) != structure_fingerprint("shao_cnn")
+    monkeypatch.undo()
+    forget_fingerprints()  # the next test sees today's definition
 
 
 def test_a_record_of_another_torch_version_is_judged_by_its_structure():

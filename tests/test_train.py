@@ -149,3 +149,24 @@ def test_seconds_per_epoch_is_the_median_epoch_not_stretched_by_a_pause():
     assert result.seconds_per_epoch == 21.0
     old = RunRecord("shao_cnn", "full", 0, {}, {"dataset": "mnist"}, 1, history, 3, 5, 0.1, 0.9, 1000, 145.0, "x")
     assert old.median_epoch_seconds == 21.0  # an older record stored the mean (145 s); the study reads the median
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_train_run_decides_the_device_the_seed_and_the_model_once(mnist_dir, tmp_path, monkeypatch, seed):
+    """One device resolution and one model build per run; seed 0's build is also its fingerprint's, so that
+    a study of seeds 0..4 builds each configuration five times, not fifteen; the fingerprint is unchanged."""
+    from mnistlib.study import run as run_module
+
+    run_module.forget_fingerprints()
+    if seed:
+        run_module.fingerprints("shao_cnn")  # an earlier seed of the study computed it (one build per process)
+    expected = run_module.Fingerprints.of(run_module.initial_model("shao_cnn"))
+    builds, resolutions = [], []
+    real_get_model, real_resolve = run_module.get_model, run_module.resolve_device
+    monkeypatch.setattr(run_module, "get_model", lambda *a, **k: builds.append(a) or real_get_model(*a, **k))
+    monkeypatch.setattr(run_module, "resolve_device", lambda *a: resolutions.append(a) or real_resolve(*a))
+    record = run_module.train_run("shao_cnn", "smoke", out=tmp_path, seed=seed, data_root=mnist_dir, quiet=True,
+                                  log=None, device="cpu", epochs=1, train_subset=256)
+    assert len(builds) == 1 and len(resolutions) == 1
+    assert (record.model_fingerprint, record.structure_fingerprint) == (expected.exact, expected.structure)
+    assert record.params == 354_138

@@ -54,9 +54,9 @@ def study_claims(records: list[RunRecord], pending: bool = False) -> list[dict]:
 
 
 def device_comparison() -> list:
-    """The CPU study's configurations that a GPU also trained, compared (:func:`mnistlib.study.devices.compare_devices`);
+    """The CPU study's configurations that a GPU also trained, compared (:func:`mnistlib.study.device_comparison.compare_devices`);
     ``[]`` while ``results/gpu`` is not committed."""
-    from ..study.devices import compare_devices
+    from ..study.device_comparison import compare_devices
 
     gpu = find_results(GPU_STUDY, "summary.csv")
     return [] if gpu is None else compare_devices(study_rows(), read_summary(gpu))

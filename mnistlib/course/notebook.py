@@ -7,8 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ..study.provenance import device_name
-from ..training.device import resolve_device
+from ..training.device import device_name, resolve_device
 
 GPU_HINT = ("No GPU found: running on the CPU (the 'quick' profile is sized for it). For a GPU: on Colab, "
             "Runtime > Change runtime type > T4 GPU; on Kaggle, Settings > Accelerator > GPU.")

@@ -1,7 +1,7 @@
 """The data layer: verified IDX files, found or downloaded, held on the training device."""
 from .augment import AUGMENTATIONS, RandomAffine, build_augmentation
 from .catalog import DATASETS, MNIST_MEAN_STD, DatasetSpec, IdxFile, get_spec
-from .device import VAL_SIZE, DeviceData, Split, load_data, split_indices, to_device_split
+from .splits import VAL_SIZE, DeviceData, Split, load_data, split_indices, to_device_split
 from .idx import DataError, read_idx
 from .locate import REPOSITORY_ROOT, default_cache_dir, load_arrays, locate
 

@@ -34,7 +34,7 @@ import torch
 from ..training.atomic_files import write_json, write_text
 from ..training.config import FAST_PATH, TrainConfig, resolve_config
 from ..data import MNIST_MEAN_STD, DeviceData, get_spec, load_arrays, load_data, locate
-from ..data.device import to_device_split
+from ..data.splits import to_device_split
 from ..data.locate import default_cache_dir
 from ..training.evaluate import inference_throughput
 from ..models import get_model, get_model_info

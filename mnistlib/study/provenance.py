@@ -9,24 +9,7 @@ from pathlib import Path
 
 import torch
 
-
-def cpu_model() -> str:
-    """The CPU's model name: ``/proc/cpuinfo``'s where there is one (Linux; ``platform`` often gives none
-    or only the architecture), else ``platform``'s."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model with the thread count torch trains with."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({cpu_model()}, {torch.get_num_threads()} threads)"
+from ..training.device import device_name
 
 
 def git_commit() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -41,26 +42,66 @@ def normalization(info, dataset: str) -> tuple[float, float] | None:
     return info.normalize
 
 
-def _built(model_name: str, model_kwargs: dict | None) -> torch.nn.Module:
+def initial_model(model_name: str, model_kwargs: dict | None = None, seed: int = 0) -> torch.nn.Module:
+    """``model_name`` built with its initial weights under ``seed`` (the weights depend on the seed alone; the
+    global random state outside this call is left as it was)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         return get_model(model_name, **(model_kwargs or {}))
 
 
-def model_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
-    """What builds the model, in 16 hex digits: a hash of the module's structure (its ``repr``: layers, their
-    shapes and settings such as batch norm's eps and momentum) and of its initial weights under seed 0 (the
-    initialisation). A run whose fingerprint differs from today's was made by another model definition.
+@dataclass(frozen=True)
+class Fingerprints:
+    """What builds a model, in 16 hex digits each, both read off its build under seed 0.
 
-    It holds only between runs of one torch version: another version may print a layer differently (2.14's
-    ``BatchNorm2d`` repr gained ``bias=True``) or draw the same initialiser's sample differently
-    (``trunc_normal_``). Across versions, :func:`structure_fingerprint` decides (:func:`same_model`)."""
-    model = _built(model_name, model_kwargs)
-    digest = hashlib.sha256(repr(model).encode())
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
+    ``exact``: a hash of the module's structure (its ``repr``: layers, their shapes and settings such as batch
+    norm's eps and momentum) and of its initial weights (the initialisation). It holds only between runs of
+    one torch version: another version may print a layer differently (2.14's ``BatchNorm2d`` repr gained
+    ``bias=True``) or draw the same initialiser's sample differently (``trunc_normal_``).
+
+    ``structure``: independent of the torch version: every submodule's path, class and hyperparameters
+    (:func:`_settings`), and every parameter's and buffer's name, shape and dtype, without the initial values.
+    Across versions it decides (:func:`same_model`)."""
+
+    exact: str
+    structure: str
+
+    @classmethod
+    def of(cls, model: torch.nn.Module) -> "Fingerprints":
+        """The fingerprints of ``model`` as built (before any training)."""
+        digest = hashlib.sha256(repr(model).encode())
+        for name, tensor in model.state_dict().items():
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        lines = [f"{path}: {type(m).__qualname__} {_settings(m)!r}" for path, m in model.named_modules()]
+        lines += [f"{name} {tuple(t.shape)} {t.dtype}" for name, t in model.state_dict().items()]
+        return cls(digest.hexdigest()[:16], hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16])
+
+
+_FINGERPRINTS: dict[str, Fingerprints] = {}  # one seed-0 build per model definition and process
+
+
+def fingerprints(model_name: str, model_kwargs: dict | None = None, *,
+                 seed0_model: torch.nn.Module | None = None) -> Fingerprints:
+    """The :class:`Fingerprints` of ``model_name`` built with ``model_kwargs`` under seed 0, computed once per
+    process. ``seed0_model``: that very build, when the caller has one (a seed-0 run's model before training),
+    so that it is not built again."""
+    key = f"{model_name} {sorted((model_kwargs or {}).items())!r}"
+    if key not in _FINGERPRINTS:
+        model = seed0_model if seed0_model is not None else initial_model(model_name, model_kwargs, 0)
+        _FINGERPRINTS[key] = Fingerprints.of(model)
+    return _FINGERPRINTS[key]
+
+
+def forget_fingerprints() -> None:
+    """Empty the per-process cache of :func:`fingerprints` (after changing a model's definition in place,
+    as a test does)."""
+    _FINGERPRINTS.clear()
+
+
+def model_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
+    """:attr:`Fingerprints.exact`: the structure and the seed-0 initial weights (one torch version)."""
+    return fingerprints(model_name, model_kwargs).exact
 
 
 def _settings(module: torch.nn.Module) -> dict:
@@ -76,13 +117,8 @@ def _settings(module: torch.nn.Module) -> dict:
 
 
 def structure_fingerprint(model_name: str, model_kwargs: dict | None = None) -> str:
-    """What builds the model, independent of the torch version, in 16 hex digits: every submodule's path,
-    class and hyperparameters (:func:`_settings`), and every parameter's and buffer's name, shape and dtype.
-    It leaves out the initial values, which :func:`model_fingerprint` holds."""
-    model = _built(model_name, model_kwargs)
-    lines = [f"{path}: {type(m).__qualname__} {_settings(m)!r}" for path, m in model.named_modules()]
-    lines += [f"{name} {tuple(t.shape)} {t.dtype}" for name, t in model.state_dict().items()]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    """:attr:`Fingerprints.structure`: the structure alone, independent of the torch version."""
+    return fingerprints(model_name, model_kwargs).structure
 
 
 def same_model(record: RunRecord, model_kwargs: dict | None = None) -> bool:
@@ -133,12 +169,14 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     rank, world = rank_and_world()
     log = log if rank == 0 else None  # under torchrun, replica 0 speaks and writes
     tag = tag or recipe
-    device = resolve_device(config.device)
+    device = resolve_device(config.device)  # decided here, once: the data goes there and fit follows the data
     name = run_name(model_name, profile, config.seed, dataset, tag)
     model_kwargs = dict(model_kwargs or {})
     out = Path(out)
     ckpt_path, json_path = out / f"{name}.pt", out / f"{name}.json"
-    fingerprint = model_fingerprint(model_name, model_kwargs)
+    model = initial_model(model_name, model_kwargs, config.seed)  # built once; seed 0's build is also the
+    prints = fingerprints(model_name, model_kwargs, seed0_model=model if config.seed == 0 else None)  # fingerprint's
+    fingerprint = prints.exact
     if reuse:
         record, stale = finished_run(json_path, config, model_kwargs)
         if record is not None:
@@ -157,8 +195,6 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     t0 = time.perf_counter()
     data = load_data(dataset, device=device, root=data_root, normalize=normalization(info, dataset),
                      train_subset=config.train_subset)
-    torch.manual_seed(config.seed)  # the initial weights depend on the seed alone
-    model = get_model(model_name, **model_kwargs)
     meta = {"model": model_name, "model_kwargs": model_kwargs, "profile": profile, "data": data.describe(),
             "model_fingerprint": fingerprint}
     if log:
@@ -174,7 +210,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     record = RunRecord(
         model=model_name, tag=tag, recipe=recipe, model_kwargs=model_kwargs, profile=profile, seed=config.seed,
         config=config.to_dict(), params=count_params(model), model_fingerprint=fingerprint,
-        structure_fingerprint=structure_fingerprint(model_name, model_kwargs),
+        structure_fingerprint=prints.structure,
         reported_params=info.reported_params, reported_accuracy=info.reported_accuracy,
         batch_dependent=info.batch_dependent, data=meta["data"], history=result.history,
         best_epoch=result.best_epoch, epochs_run=result.epochs_run, stopped_early=result.stopped_early,

@@ -199,7 +199,7 @@ def write_study(records: list[RunRecord], out: Path, profile: str, labels: dict[
 
 def device_section(rows: list[StudyRow], other: Path) -> list[str]:
     """The summary's lines comparing ``rows`` with the same configurations in the study at ``other``."""
-    from .devices import compare_devices
+    from .device_comparison import compare_devices
 
     if not (other / "summary.csv").exists():
         raise FileNotFoundError(f"no summary.csv in {other}: compare with a study folder that has one "

@@ -1,5 +1,9 @@
-"""Which device a run trains on: the one asked for (checked), else CUDA when present, else the CPU."""
+"""The project's one device module: which device a run trains on (the one asked for, checked; else CUDA
+when present; else the CPU) and how a record names it."""
 from __future__ import annotations
+
+import platform
+from pathlib import Path
 
 import torch
 
@@ -22,3 +26,22 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     elif dev.type != "cpu":
         raise ValueError(f"device {device!r} is not supported: use cpu or cuda[:N]")
     return dev
+
+
+def cpu_model() -> str:
+    """The CPU's model name: ``/proc/cpuinfo``'s where there is one (Linux; ``platform`` often gives none
+    or only the architecture), else ``platform``'s."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model with the thread count torch trains with."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({cpu_model()}, {torch.get_num_threads()} threads)"

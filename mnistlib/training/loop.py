@@ -32,7 +32,6 @@ from .config import TrainConfig, config_differences
 from ..data import DeviceData, build_augmentation
 from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
 from .cuda_graphs import autocast, capture_blocker, graph_forward, release_graph
-from .device import resolve_device
 
 CHECKPOINT_FORMAT = 1
 
@@ -183,10 +182,11 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
     arguments, data description). ``log``: called with one line per epoch. ``on_epoch_end``: called with
     the epoch's history record after its checkpoint is written.
     """
-    device = resolve_device(config.device)
-    if data.device.type != device.type:
-        raise ValueError(f"data lives on {data.device} but the config asks for {device}: load the data with "
-                         f"device={device.type!r}")
+    device = data.device  # the caller decided where the data lives (train_run: resolve_device, once)
+    asked = None if config.device in (None, "auto") else torch.device(config.device)
+    if asked is not None and asked.type != device.type:
+        raise ValueError(f"data lives on {device} but the config asks for {asked}: load the data with "
+                         f"device={asked.type!r}")
     model.to(device)
     torch.backends.cudnn.deterministic = config.deterministic
     torch.backends.cudnn.benchmark = not config.deterministic
