@@ -164,3 +164,15 @@ def test_one_module_resolves_and_names_devices():
             if isinstance(node, ast.FunctionDef) and node.name in ("resolve_device", "device_name", "cpu_model"):
                 defined.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
     assert defined == {name: ["training/device.py"] for name in ("resolve_device", "device_name", "cpu_model")}
+
+
+def test_pylint_finds_no_repeated_code_of_six_lines_or_more():
+    """pylint's duplicate-code check (6 similar lines, imports and docstrings aside) over the package: a
+    repeated piece belongs in one function."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "pylint", "--disable=all", "--enable=duplicate-code",
+                           "--min-similarity-lines=6", "--ignore-imports=y", "--ignore-docstrings=y",
+                           str(PACKAGE)], capture_output=True, text=True)
+    assert done.returncode == 0 and "Similar lines" not in done.stdout, done.stdout

@@ -43,6 +43,24 @@ def chapters(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9]*.ipynb"))
 
 
+def check_contents(root: Path = ROOT) -> list[str]:
+    """The pages ``_toc.yml`` lists, each checked to exist (``.ipynb`` or ``.md``), and every chapter notebook
+    checked to be listed: a ``ValueError`` names a missing page or an unlisted chapter before anything runs."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    pages = [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+    missing = [page for page in pages if not any((root / f"{page}{ext}").exists() for ext in (".ipynb", ".md"))]
+    if missing:
+        raise ValueError(f"_toc.yml lists {', '.join(missing)}, which {'does' if len(missing) == 1 else 'do'} not "
+                         "exist: restore the file or remove its line from _toc.yml")
+    unlisted = [p.name for p in chapters(root) if f"notebooks/{p.stem}" not in pages]
+    if unlisted:
+        raise ValueError(f"{', '.join(unlisted)} {'is' if len(unlisted) == 1 else 'are'} not in _toc.yml: add "
+                         f"a line '  - file: notebooks/<name>' for each (the book would leave it out)")
+    return pages
+
+
 class ChapterFailed(RuntimeError):
     """One or more chapters raised: each is named with its cell and error (the rest of the book is built)."""
 
@@ -88,6 +106,7 @@ def build_book(profile: str = "quick", out: str | Path = "_build", *, root: Path
     log = log or (lambda *_: None)
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    check_contents(root)
     out = Path(out).resolve()
     source = out / "source"
     if source.exists():

@@ -55,10 +55,23 @@ def download(spec: DatasetSpec, cache: Path, mirrors: list[str] | None = None) -
         cls(root=str(cache), train=True, download=True)
     except Exception as exc:  # torchvision raises RuntimeError/URLError/OSError when offline
         raise DataError(
-            f"{spec.name}: not found locally and the download failed ({type(exc).__name__}: {exc}). "
+            f"{spec.name}: not found locally and the download failed ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}). "  # torchvision's message spans lines: one line here
             f"Offline? {_where_to_put(spec, cache)}."
         ) from exc
     return cache / spec.torchvision_class / "raw"
+
+
+def _holding(folder: Path, shown: int = 4) -> str:
+    """`` (it holds a.txt, b.png and 3 more)``: what a folder named for a dataset holds instead, or that it
+    does not exist."""
+    if not folder.is_dir():
+        return " (no such folder)"
+    names = sorted(p.name for p in folder.iterdir())
+    if not names:
+        return " (it is empty)"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f" (it holds {', '.join(names[:shown])}{more})"
 
 
 def locate(name: str = "mnist", root: str | Path | None = None, *, download_missing: bool = True,
@@ -73,7 +86,8 @@ def locate(name: str = "mnist", root: str | Path | None = None, *, download_miss
         missing = _missing(folder, spec)
         if missing:
             shown = folder if folder.is_absolute() else f"{folder} (= {folder.resolve()})"
-            raise DataError(f"{shown} (from {origin}) lacks {', '.join(missing)}: {_where_to_put(spec, cache)}.")
+            raise DataError(f"{shown} (from {origin}) lacks {', '.join(missing)}{_holding(folder)}: "
+                            f"{_where_to_put(spec, cache)}.")
         return folder
     for folder in _cache_candidates(spec, cache):
         if not _missing(folder, spec):

@@ -27,7 +27,7 @@ from .lock import results_lock
 from .provenance import environment
 from .record import RunRecord
 from .run import load_trained, run_name, train_run
-from .summary import is_study_run, read_runs, test_labels, write_study
+from .summary import is_study_run, read_runs, refusal, test_labels, write_study
 from .weights import write_index
 
 
@@ -66,8 +66,11 @@ def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, s
                                recipe=config.recipe, seed=seed, device=device, quiet=quiet, log=counted,
                                measure_throughput=True, cuda_graph=cuda_graph or None, compile=compile or None)
             records.append(_with_throughput(record, runs_dir / f"{name}.json", device))
-        finished = [r for r in read_runs(runs_dir) if is_study_run(r, profile)]
+        refused: list[str] = []  # records that cannot be read: named at the end, the rest still summarised
+        finished = [r for r in read_runs(runs_dir, refused) if is_study_run(r, profile)]
         if not finished:
+            if refused:
+                raise ValueError(refusal(refused, 0))
             return records
         for record in finished:
             export_weights(record, runs_dir)
@@ -76,6 +79,8 @@ def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, s
         labels = {d: load_arrays(d, data_root)["test_labels"] if d == "mnist" and data_root else test_labels(d)
                   for d in {r.dataset for r in finished}}
         write_study(finished, out, profile, labels, compare_with)
+        if refused:
+            raise ValueError(refusal(refused, len(finished)))
         return records
 
 

@@ -220,9 +220,26 @@ def is_study_run(record: RunRecord, profile: str) -> bool:
     return record.profile == profile and record.tested and not record.model_kwargs and record.tag == record.recipe
 
 
-def read_runs(runs_dir: str | Path) -> list[RunRecord]:
-    """The result JSONs in ``runs_dir``, in file-name order."""
-    return [RunRecord.read(p) for p in sorted(Path(runs_dir).glob("*.json"))]
+def read_runs(runs_dir: str | Path, refused: list[str] | None = None) -> list[RunRecord]:
+    """The result JSONs in ``runs_dir``, in file-name order. A file that is not a run record (cut off, edited
+    by hand) raises a ``ValueError`` naming it; given a list ``refused``, its reason is added there instead
+    and the other records are read."""
+    records = []
+    for path in sorted(Path(runs_dir).glob("*.json")):
+        try:
+            records.append(RunRecord.read(path))
+        except ValueError as error:
+            if refused is None:
+                raise
+            refused.append(str(error))
+    return records
+
+
+def refusal(refused: list[str], summarised: int) -> str:
+    """The one line that ends a summary written without some records."""
+    return (f"{len(refused)} record(s) refused, the summary covers the other {summarised} run(s): "
+            f"{'; '.join(refused)}; restore the file from git (git checkout -- <file>) or delete it to train "
+            "that run again")
 
 
 def load_records(folder: str | Path) -> list[RunRecord]:
