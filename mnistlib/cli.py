@@ -12,7 +12,7 @@ from pathlib import Path
 from .training.config import FAST_PATH, PROFILES
 from .data import AUGMENTATIONS, DataError
 from .models import get_model_info, list_models
-from .study import ABLATION_OUT, ABLATION_SEEDS, DEFAULT_SEEDS, STUDY_OUT, TUNING_OUT
+from .study import ABLATION_OUT, ABLATION_SEEDS, AUDIT_OUT, DEFAULT_SEEDS, STUDY_OUT, TUNING_OUT
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
 
@@ -89,6 +89,14 @@ def cmd_evaluate(args) -> None:
     rows = [{"class": c, "accuracy %": f"{100 * a:.2f}", "errors": sum(result.confusion[c]) - result.confusion[c][c]}
             for c, a in enumerate(result.per_class_accuracy)]
     print(format_table(rows, ["class", "accuracy %", "errors"]))
+
+
+def cmd_audit_selection(args) -> None:
+    from .study.selection_audit import audit_selection, audit_table
+
+    audited = audit_selection(out=args.out, device=args.device, compile=args.compile)
+    rows = audit_table(audited)
+    print(format_table(rows, list(rows[0])) if rows else "nothing audited")
 
 
 def cmd_audit(args) -> None:
@@ -255,6 +263,13 @@ def build_parser() -> Parser:
     ev.add_argument("--batch-size", type=int)
     common(ev)
     ev.set_defaults(func=cmd_evaluate)
+
+    selection = sub.add_parser("audit-selection", help="measure what choosing the epoch on the test set would add "
+                               "(the sources' practice; an audit, never a verdict)")
+    selection.add_argument("--out", default=str(AUDIT_OUT))
+    selection.add_argument("--device")
+    selection.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    selection.set_defaults(func=cmd_audit_selection)
 
     audit = sub.add_parser("audit", help="measure how much a model's predictions depend on their batch")
     audit.add_argument("model")

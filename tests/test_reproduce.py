@@ -65,21 +65,23 @@ def test_t_interval_against_hand_values():
 
 
 def test_verdicts():
-    average = Claim("test accuracy %", 99.40, "somewhere")
+    SHAO = "Shao et al. 2023"
+    average = Claim("test accuracy %", 99.40, "somewhere", source=SHAO)
     assert claim_verdict(average, [99.0]) == "one seed (99): no verdict"
     assert claim_verdict(average, [99.3, 99.5]).startswith("reproduced: 99.4 (95% CI")
     assert claim_verdict(average, [99.00, 99.02, 99.04]) == \
         "not reproduced: 99.02 (95% CI 98.97–99.07), 0.33 points below the claim"
-    assert claim_verdict(Claim("test accuracy %", 97.45, "x"), [99.5, 99.6, 99.55]).startswith("exceeded: 99.55")
-    best = Claim("best test accuracy %", 99.10, "x", statistic="best")
+    below = Claim("test accuracy %", 97.45, "x", source=SHAO)
+    assert claim_verdict(below, [99.5, 99.6, 99.55]).startswith("exceeded: 99.55")
+    best = Claim("best test accuracy %", 99.10, "x", source=SHAO, statistic="best")
     assert claim_verdict(best, [99.0, 99.2]) == "reproduced: best seed 99.20"
     assert claim_verdict(best, [98.9, 99.0]).startswith("not reproduced: best seed 99.00, 0.1 points below")
-    loss = Claim("test loss", 0.0171, "x")
+    loss = Claim("test loss", 0.0171, "x", source=SHAO)
     assert claim_verdict(loss, [0.03, 0.031, 0.032]).startswith("not reproduced: 0.031 (95% CI")  # worse: higher
     assert claim_verdict(loss, [0.010, 0.011, 0.012]).startswith("exceeded: 0.011")  # better: lower
-    whole = Claim("test accuracy of digit 6 %", 97, "x", resolution=0.5)
+    whole = Claim("test accuracy of digit 6 %", 97, "x", source=SHAO, resolution=0.5)
     assert claim_verdict(whole, [97.4, 97.45, 97.5]).startswith("reproduced")  # "97%" covers 96.5 to 97.5
-    epoch = Claim("best validation epoch", 8, "x", statistic="each")
+    epoch = Claim("best validation epoch", 8, "x", source=SHAO, statistic="each")
     assert claim_verdict(epoch, [6.0, 9.0]) == "reproduced: 6–9"
     assert claim_verdict(epoch, [3.0]).startswith("not reproduced: 3–3, 5 below")
     assert claim_verdict(epoch, [12.0, 20.0]).startswith("not reproduced: 12–20, 4 above")  # no better side

@@ -27,6 +27,7 @@ reproduce --models shao_cnn --seeds 3 --datasets fashion_mnist # 4. Fashion-MNIS
 # Issue 30: the comparison completed on this CPU, in the order of value per CPU hour. Each runner holds the
 # results folder's lock (a second one on the same folder stops at once, naming this one).
 reproduce --models efficient_capsnet --seeds 5                 # about 48 min a seed
+"$PY" -m mnistlib audit-selection --device cpu --compile --out "$RESULTS/selection_audit"  # ~50 min: an audit
 reproduce --models efficient_capsnet_decoder --seeds 3
 "$PY" -m mnistlib ablate --profile full --seeds 5 --device cpu --compile --out "$RESULTS/ablation"  # every level 5 seeds
 # Optuna over the same factors (validation only; a trial cut off is counted neither done nor pruned, and

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..models import get_model_info
 from ..study.report import markdown_table
-from ..study import STUDY_OUT, DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
+from ..study import NO_VERDICT, STUDY_OUT, DECAY_GAIN, ablation_beside, claim_rows, error_points, load_records, pending_models
 from ..training.atomic_files import write_text
 from ..data import REPOSITORY_ROOT as ROOT
 
@@ -31,8 +31,7 @@ def answer_rows(records, ablation: list | None = None) -> list[dict]:
     the committed ablation's runs, for the claim it measures."""
     rows = []
     for row in claim_rows(records, pending=pending_models(records), ablation=ablation):
-        source = get_model_info(row["model"]).source.split(",")[0]
-        rows.append({"source, model": f"{source}, `{row['model']}`", "claim": row["claim"],
+        rows.append({"source, model": f"{row['source']}, `{row['model']}`", "claim": row["claim"],
                      "reported": row["reported"], "measured (mean ± std, n seeds)": row["measured"],
                      "verdict": row["verdict"], "chapter": chapter_link(row["model"], row["claim"])})
     return rows
@@ -63,7 +62,8 @@ def answer_sentences(records, claims: list[dict]) -> list[str]:
         return (f"{values[0]:.2f}% (one seed)" if n == 1 else
                 f"{statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}% ({n} seeds)")
 
-    accuracy = [c for c in claims if c["claim"] == "test accuracy %" and not c["verdict"].startswith("pending")]
+    accuracy = [c for c in claims if c["claim"] == "test accuracy %"
+                and not c["verdict"].startswith(("pending", NO_VERDICT))]
     held = [c for c in accuracy if c["verdict"].startswith(("reproduced", "exceeded"))]
     pending = sorted({c["model"] for c in claims if c["verdict"].startswith("pending")})
     first = (f"Of the {len(accuracy)} test accuracies the two sources report for models the course has trained, "

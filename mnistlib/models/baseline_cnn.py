@@ -61,8 +61,9 @@ class BaselineCNN(nn.Module):
     },
     claims=(Claim("test accuracy %", 97.45, "INT305 report, Table II (average)",
                   note="the report trains 25 epochs (section IV, Table I), its notebook 7, so that its StepLR(7) "
-                       "never fires; the course trains the report's 25"),
-            Claim("best test accuracy %", 97.68, "INT305 report, Table II (best)", statistic="best")),
+                       "never fires; the course trains the report's 25", source="INT305 report"),
+            Claim("best test accuracy %", 97.68, "INT305 report, Table II (best)", statistic="best",
+                  source="INT305 report")),
     notes="Report: 97.45% average, 97.68% best, 149,418 parameters (the notebook's model has 3,390,634).",
 )
 def baseline_cnn(**kwargs) -> nn.Module:

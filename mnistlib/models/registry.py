@@ -18,6 +18,31 @@ STATISTICS = ("average", "best", "each")
 
 
 @dataclass(frozen=True)
+class Source:
+    """A work that reports figures about the course's models: the short name the book prints beside each of
+    its figures, the full citation, and where the course read the figures (``read``), or why it could not."""
+
+    name: str
+    citation: str
+    read: str
+
+
+SOURCES: dict[str, Source] = {s.name: s for s in (
+    Source("Shao et al. 2023", "Shao et al. 2023, Intelligent Automation & Soft Computing 36(3), 3595-3606",
+           "the paper's text (../shared/papers/shao2023-mnist-cnn-hyperparameter-optimization.txt)"),
+    Source("INT305 report", "INT305 report: GECCO and its enhancements compared with five models on MNIST",
+           "the report's text (../shared/papers/int305-gecco-enhancements-report.txt)"),
+    Source("Mazzia et al. 2021", "Mazzia, Salvetti & Chiaberge 2021, Efficient-CapsNet: capsule network with "
+           "self-attention routing, Scientific Reports 11, 14634 (code EscVM/Efficient-CapsNet)",
+           "the paper's Tables 2 and 3 as published (PMC8290018)"),
+    Source("Fein-Ashley et al. 2024", "Fein-Ashley et al. 2024, GECCO (ICIP; arXiv 2402.00564; code "
+           "GECCOProject/GECCO)", "not read: the paper's text was not available to the course"),
+    Source("Kabir et al. 2020", "Kabir et al. 2020, SpinalNet: deep neural network with gradual input "
+           "(arXiv 2007.03347; code dipuk0506/SpinalNet)", "the repository's MNIST/readme.md"),
+)}
+
+
+@dataclass(frozen=True)
 class Claim:
     """One figure a source reports about a model, with where it is written.
 
@@ -27,6 +52,11 @@ class Claim:
     runs: judged against the best seed) or ``each`` (what every run shows, an epoch: judged against the
     range of the seeds). ``resolution``: how coarsely the source writes it (0.5 for a whole percent).
     ``note``: what else a reader must know, such as where the source contradicts itself.
+    ``source``: the work that reports the figure (a key of :data:`SOURCES`), which is not always the work that
+    made the model: the INT305 report's figures about GECCO are the report's, not Fein-Ashley et al.'s.
+    ``no_verdict``: why the study's runs cannot judge the figure (it could not be checked against its
+    source's text, or it measures something else, such as an ensemble): the row shows the measurement and
+    this reason instead of a verdict.
     """
 
     quantity: str
@@ -35,10 +65,19 @@ class Claim:
     statistic: str = "average"
     resolution: float = 0.0
     note: str = ""
+    source: str = ""
+    no_verdict: str = ""
 
     def __post_init__(self):
         if self.statistic not in STATISTICS:
             raise ValueError(f"statistic must be one of {', '.join(STATISTICS)} (got {self.statistic!r})")
+        if self.source not in SOURCES:
+            raise ValueError(f"claim {self.quantity!r} ({self.where}): source {self.source!r} is not one of "
+                             f"{', '.join(SOURCES)}: name the work that reports the figure")
+        named = [name for name in SOURCES if name.split(" ")[0] in self.where and name != self.source]
+        if named:
+            raise ValueError(f"claim {self.quantity!r}: its place ({self.where!r}) is in {named[0]}, but its source "
+                             f"is {self.source!r}: a figure belongs to the work that reports it")
 
 
 @dataclass(frozen=True)

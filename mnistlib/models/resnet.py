@@ -36,10 +36,11 @@ QUICK_NOTE = "quick trains on 2,000 images for one epoch (too slow on a 2-core C
                 normalize=MNIST_MEAN_STD, recipes=RECIPE,
                 notes="ResNet-101 + 2048-wide hidden layer: the nearest standard design to the report's "
                       "46,833,226 parameters (122,496 short). " + QUICK_NOTE,
-                claims=(Claim("test accuracy %", 99.41, "INT305 report, Table II (average)"),
-                        Claim("best test accuracy %", 99.48, "INT305 report, Table II (best)", statistic="best"),
+                claims=(Claim("test accuracy %", 99.41, "INT305 report, Table II (average)", source="INT305 report"),
+                        Claim("best test accuracy %", 99.48, "INT305 report, Table II (best)", statistic="best",
+                              source="INT305 report"),
                         Claim("validation accuracy %", 99.41, "INT305 report, section VI ('99.41% validation "
-                              "accuracy by epoch 11')")))
+                              "accuracy by epoch 11')", source="INT305 report")))
 def resnet(hidden: int = 2048, dropout: float = 0.5, **kwargs) -> nn.Module:
     """ResNet-101 for one input channel with a ``2048 -> hidden -> 10`` head (46,710,730 parameters)."""
     model = tv_resnet101(num_classes=10)

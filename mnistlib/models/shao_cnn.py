@@ -22,6 +22,7 @@ from ..data.catalog import MNIST_MEAN_STD
 from .registry import Claim, register_model
 
 SOURCE = "Shao et al. 2023, Intelligent Automation & Soft Computing 36(3), 3595-3606"
+PAPER = "Shao et al. 2023"  # the work that reports every claim below (models.SOURCES)
 
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
@@ -104,14 +105,17 @@ class ShaoCNN(nn.Module):
     },
     notes="The paper gives no parameter count; 354,138 is what its stated layers contain.",
     claims=(
-        Claim("test accuracy %", 99.40, "abstract; the paragraph on the test set (after Fig. 6)"),
-        Claim("test loss", 0.0171, "the paragraph on the test set"),
-        Claim("test accuracy of digit 6 %", 97, "the paragraph on the test set ('97% of number 6')", resolution=0.5),
-        Claim("test accuracy of digit 1 %", 100, "the paragraph on the test set ('1 reaches 100%')", resolution=0.5),
-        Claim("training accuracy %", 99.82, "Table 2"),
+        Claim("test accuracy %", 99.40, "abstract; the paragraph on the test set (after Fig. 6)", source=PAPER),
+        Claim("test loss", 0.0171, "the paragraph on the test set", source=PAPER),
+        Claim("test accuracy of digit 6 %", 97, "the paragraph on the test set ('97% of number 6')", resolution=0.5,
+              source=PAPER),
+        Claim("test accuracy of digit 1 %", 100, "the paragraph on the test set ('1 reaches 100%')", resolution=0.5,
+              source=PAPER),
+        Claim("training accuracy %", 99.82, "Table 2", source=PAPER),
         Claim("best validation epoch", 8, "section 3, Fig. 3 ('best validation performance ... at Epoch 8')",
-              statistic="each"),
-        Claim("gain from learning-rate decay (points)", 2.9, "section on the learning rate ('improved by 2.9%')"),
+              statistic="each", source=PAPER),
+        Claim("gain from learning-rate decay (points)", 2.9, "section on the learning rate ('improved by 2.9%')",
+              source=PAPER),
     ),
 )
 def shao_cnn(**kwargs) -> nn.Module:

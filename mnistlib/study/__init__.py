@@ -7,13 +7,14 @@ sources' claims. Its parts, by job:
 - the claims and their verdicts (:mod:`.claims`), the summary's rows and the readers of a study folder
   (:mod:`.summary`), the statistics behind both (:mod:`.stats`);
 - the hyperparameter studies (:mod:`.hyperparameters`), the CPU plan (:mod:`.plan`), the benchmarks
-  (:mod:`.bench`), the device comparison (:mod:`.devices`), the ONNX export (:mod:`.export`).
+  (:mod:`.bench`), the device comparison (:mod:`.device_comparison`), the ONNX export (:mod:`.export`), the
+  audit of what test-set selection adds (:mod:`.selection_audit`).
 
 ``__all__`` is what the other layers (the course, the command line) may use; a test holds them to it.
 """
-from .claims import DECAY_GAIN, ablation_beside, claim_rows, pending_models, params_table
-from .configuration import (ABLATION_OUT, ABLATION_SEEDS, DEFAULT_SEEDS, RESULTS, STUDY_OUT, TUNING_OUT,
-                            Configuration)
+from .claims import DECAY_GAIN, NO_VERDICT, ablation_beside, claim_rows, pending_models, params_table
+from .configuration import (ABLATION_OUT, ABLATION_SEEDS, AUDIT_OUT, AUDITED_SEEDS, DEFAULT_SEEDS, RESULTS,
+                            STUDY_OUT, TUNING_OUT, Configuration)
 from .lock import FolderLocked, results_lock
 from .record import RunRecord
 from .report import markdown_table, mean_std_text
@@ -26,18 +27,19 @@ from .weights import Weights, WeightsError, get_weights, registry
 __all__ = [
     # running
     "Configuration", "DEFAULT_SEEDS", "ABLATION_SEEDS", "RESULTS", "STUDY_OUT", "ABLATION_OUT", "TUNING_OUT",
+    "AUDIT_OUT", "AUDITED_SEEDS",
     "FolderLocked", "reproduce", "results_lock", "train_run", "load_trained",
     "evaluate_checkpoint", "normalization", "weights_path", "RunRecord", "Weights", "WeightsError", "get_weights",
     "registry",
     # claims and verdicts
-    "DECAY_GAIN", "ablation_beside", "claim_rows", "pending_models", "params_table",
+    "DECAY_GAIN", "NO_VERDICT", "ablation_beside", "claim_rows", "pending_models", "params_table",
     # the summary and its readers
     "StudyRow", "error_points", "load_records", "read_summary", "markdown_table", "mean_std_text",
     "decode_predictions",
     # the other studies, used by the command line and the book through their modules
     "AblationRun", "ablation_table", "load_ablation", "retrain_best", "run_ablation", "tune",
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
-    "compare_devices", "describe_export", "export_onnx", "device_name",
+    "compare_devices", "describe_export", "export_onnx", "AuditedRun", "audit_selection", "load_audit", "audit_table",
 ]
 
 
@@ -47,8 +49,9 @@ def __getattr__(name: str):
             "retrain_best": "hyperparameters", "run_ablation": "hyperparameters", "tune": "hyperparameters",
             "write_ablation_summary": "hyperparameters", "measure_gpu": "plan", "write_plan": "plan",
             "bench": "bench", "findings": "bench", "table_rows": "bench", "write_bench": "bench",
-            "compare_devices": "devices", "describe_export": "export", "export_onnx": "export",
-            "device_name": "provenance"}
+            "compare_devices": "device_comparison", "describe_export": "export", "export_onnx": "export",
+            "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
+            "audit_table": "selection_audit"}
     if name in lazy:
         import importlib
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..models import Claim, get_model_info, list_models
+from ..models import SOURCES, Claim, get_model_info, list_models
 from .record import RunRecord
 from .report import mean_std_text
 from .stats import t_interval
@@ -63,6 +63,7 @@ CLAIM_MEASURES: dict[str, Callable[[list[RunRecord]], list[float]]] = {
 
 
 DECAY_GAIN = "gain from learning-rate decay (points)"
+NO_VERDICT = "no verdict"  # a figure the runs cannot judge (Claim.no_verdict says why)
 
 
 def decay_gain(claim: Claim, ablation: list | None, profile: str, on_cpu: bool = True) -> tuple[str, str]:
@@ -138,9 +139,13 @@ def claim_rows(records: list[RunRecord], labels: dict[str, np.ndarray] | None = 
     for model in list(by_model) + [m for m in (pending or {}) if m not in by_model]:
         info, runs = get_model_info(model), sorted(by_model.get(model, []), key=lambda r: r.seed)
         for claim in info.claims:
-            row = {"model": model, "claim": claim.quantity, "reported": f"{claim.value:g}", "where": claim.where, "note": claim.note}
+            row = {"model": model, "source": claim.source, "claim": claim.quantity, "reported": f"{claim.value:g}",
+                   "where": claim.where, "note": claim.note}
             if not runs:
                 row.update(measured="-", verdict=f"pending: {pending[model]}")
+            elif claim.no_verdict:
+                values = CLAIM_MEASURES[claim.quantity](runs)
+                row.update(measured=_measured(claim, values), verdict=f"{NO_VERDICT}: {claim.no_verdict}")
             elif claim.quantity == DECAY_GAIN:
                 measured, verdict = decay_gain(claim, ablation, runs[0].profile, runs[0].device == "cpu")
                 row.update(measured=measured, verdict=verdict)
@@ -151,11 +156,21 @@ def claim_rows(records: list[RunRecord], labels: dict[str, np.ndarray] | None = 
             rows.append(row)
         if info.reported_params is not None:
             counted = runs[0].params if runs else info.count_params()
-            rows.append({"model": model, "claim": "parameters", "reported": f"{info.reported_params:,}",
-                         "where": "INT305 report, Table II" if "INT305" in info.source else info.source,
+            report = "INT305" in info.source
+            rows.append({"model": model, "source": params_source(info), "claim": "parameters",
+                         "reported": f"{info.reported_params:,}",
+                         "where": "INT305 report, Table II" if report else info.source,
                          "note": "", "measured": f"{counted:,}",
                          "verdict": params_verdict(info.reported_params, counted)})
     return rows
+
+
+def params_source(info) -> str:
+    """The work that reports a model's parameter count (a key of :data:`~mnistlib.models.SOURCES`): the INT305
+    report for the models it compares, else the model's own paper."""
+    if "INT305" in info.source:
+        return "INT305 report"
+    return next(name for name in SOURCES if info.source.startswith(name))
 
 
 def pending_models(records: list[RunRecord]) -> dict[str, str]:

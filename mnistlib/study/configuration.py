@@ -15,6 +15,8 @@ RESULTS = Path("results")  # the committed measurements, relative to the reposit
 STUDY_OUT = RESULTS / "full"  # the study: every model under its source's recipe
 ABLATION_OUT = RESULTS / "ablation"  # Shao et al.'s hyperparameters, one at a time
 TUNING_OUT = RESULTS / "hpo"  # the Optuna study
+AUDIT_OUT = RESULTS / "selection_audit"  # what choosing the epoch on the test set adds (never a verdict)
+AUDITED_SEEDS = {"gecco": 5, "spinalnet_small": 5, "shao_cnn": 3}  # the audit's models and their seeds
 ABLATION_SEEDS = 5  # seeds per variant of the committed ablation (issue 13: 3; issue 30: 5)
 
 DEFAULT_SEEDS = 5

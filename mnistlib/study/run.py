@@ -151,7 +151,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
               overwrite: bool = False, reuse: bool = False, dataset: str = "mnist", data_root=None,
               quiet: bool = False, log=print, model_kwargs: dict | None = None, tag: str | None = None,
               recipe: str | None = None, evaluate_test: bool = True, on_epoch_end=None,
-              measure_throughput: bool = False, **overrides) -> RunRecord:
+              measure_throughput: bool = False, watch_test: bool = False, **overrides) -> RunRecord:
     """Train ``model_name`` under ``profile`` (``overrides`` replace config fields), evaluate it once on the
     test set and write ``<out>/<run>.json`` and ``<out>/<run>.pt``. Returns the :class:`RunRecord`.
 
@@ -162,6 +162,8 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
     file names so that it does not overwrite the plain run. ``evaluate_test=False`` leaves the test set
     alone (hyperparameter search selects on validation only). ``on_epoch_end`` is passed to :func:`fit`.
     ``measure_throughput``: also time inference over the test set (``inference_images_per_second``).
+    ``watch_test``: also record the test accuracy after every epoch (``watch_accuracy`` in the history), for
+    the test-selection audit only: selection and stopping still use the validation split alone.
     The record keeps the test predictions (``test_predictions``, one digit per image) for paired tests.
     """
     info = get_model_info(model_name)
@@ -201,7 +203,7 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
         log(f"{name}: {count_params(model):,} parameters, profile {profile}, {len(data.train):,} training "
             f"images on {device}")
     result = fit(model, data, config, checkpoint=ckpt_path, resume=resume, quiet=quiet, meta=meta, log=log,
-                 on_epoch_end=on_epoch_end)
+                 on_epoch_end=on_epoch_end, watch=data.test if watch_test else None)
     test = evaluate(model, data.test, result.eval_batch_size) if evaluate_test else None
     speed = inference_throughput(model, data.test, result.eval_batch_size) if measure_throughput else None
     tested = {} if test is None else dict(

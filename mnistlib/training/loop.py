@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from . import checkpoint as ckpt
 from . import distributed
 from .config import TrainConfig, config_differences
-from ..data import DeviceData, build_augmentation
+from ..data import DeviceData, Split, build_augmentation
 from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
 from .cuda_graphs import autocast, capture_blocker, graph_forward, release_graph
 
@@ -172,7 +172,7 @@ def _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch, 
 def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkpoint: str | Path | None = None,
         resume: bool = False, quiet: bool = False, meta: dict | None = None,
         log: Callable[[str], None] | None = None,
-        on_epoch_end: Callable[[dict], None] | None = None) -> FitResult:
+        on_epoch_end: Callable[[dict], None] | None = None, watch: Split | None = None) -> FitResult:
     """Train ``model`` on ``data.train``, select the epoch with the best validation score
     (``config.select``: lowest loss or highest accuracy), restore it.
 
@@ -180,7 +180,9 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
     ``resume``: continue from ``checkpoint`` if it exists. ``quiet``: no progress bar (it is off anyway
     when stderr is not a terminal). ``meta``: JSON-ready facts stored in the checkpoint (model name and
     arguments, data description). ``log``: called with one line per epoch. ``on_epoch_end``: called with
-    the epoch's history record after its checkpoint is written.
+    the epoch's history record after its checkpoint is written. ``watch``: another split evaluated after every
+    epoch, its accuracy recorded in the history as ``watch_accuracy`` and never used to select or stop (the
+    test-selection audit watches the test set this way: :mod:`mnistlib.study.selection_audit`).
     """
     device = data.device  # the caller decided where the data lives (train_run: resolve_device, once)
     asked = None if config.device in (None, "auto") else torch.device(config.device)
@@ -252,6 +254,8 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val_loss,
                   "val_accuracy": val_acc, "lr": lr, "train_seconds": train_seconds,
                   "seconds": time.perf_counter() - t0}
+        if watch is not None:  # after the epoch's clock: watching costs no training time
+            record["watch_accuracy"] = loss_and_accuracy(model, watch, eval_bs)[1]
         state["history"].append(record)
         state["epoch"] = epoch
         better = (val_loss < state["best_val_loss"] if config.select == "val_loss"
