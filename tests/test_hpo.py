@@ -110,29 +110,35 @@ def test_verdicts_and_decay_effect_from_rows():
     def row(factor, value, seed, val, test):
         return AblationRun(factor, value, seed, val, test, 5, 7, 15.0, "cpu", "2.14.1", "abc", "2026-11-26", "full")
 
-    rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991 + 0.0005 * s) for s in range(3)]  # val 99.0-99.2
-    rows += [row("batch_norm", "False", s, 0.980 + 0.001 * s, 0.981) for s in range(3)]  # wholly below: it holds
-    rows += [row("dropout", "0.2", s, 0.995 + 0.0001 * s, 0.996) for s in range(3)]  # interval wholly above
-    rows += [row("dropout", value, s, 0.985, 0.985) for value in ("0.0", "0.6") for s in range(3)]
-    rows += [row("kernel", "5", s, 0.9905 + 0.002 * s, 0.99) for s in range(3)]  # best mean, overlapping interval
-    rows += [row("kernel", value, s, 0.98 + 0.0001 * s, 0.98) for value in ("3", "7") for s in range(3)]
-    rows += [row("activation", "gelu", s, 0.989 + 0.001 * s, 0.99) for s in range(3)]  # below, but overlapping
-    rows += [row("activation", value, s, 0.97 + 0.0001 * s, 0.97) for value in ("sigmoid", "tanh") for s in range(3)]
-    rows += [row("decay", "none", s, 0.990, 0.962 + 0.001 * s) for s in range(3)]
+    seeds = range(5)
+    rows = [row("paper", "paper", s, 0.990 + 0.001 * s, 0.991 + 0.0005 * s) for s in seeds]  # val 99.0-99.4
+    rows += [row("batch_norm", "False", s, 0.980 + 0.001 * s, 0.981) for s in seeds]  # every seed below
+    rows += [row("dropout", "0.2", s, 0.995 + 0.0001 * s, 0.996) for s in seeds]  # every seed above
+    rows += [row("dropout", value, s, 0.985, 0.985) for value in ("0.0", "0.6") for s in seeds]
+    rows += [row("kernel", "5", s, 0.9905 + 0.002 * s, 0.99) for s in seeds]  # interleaved with the paper's
+    rows += [row("kernel", value, s, 0.98 + 0.0001 * s, 0.98) for value in ("3", "7") for s in seeds]
+    rows += [row("activation", value, s, 0.9905 + 0.001 * s, 0.99) for value in ("gelu", "sigmoid", "tanh")
+             for s in seeds]  # every value interleaved with the paper's: nothing to detect
+    rows += [row("decay", "none", s, 0.990, 0.962 + 0.001 * s) for s in seeds]
     lines = {line.split("**")[1]: line for line in verdicts(rows, "full")}
-    assert "supported: the paper's True (99.10%, 95% CI" in lines["batch_norm"]
-    assert lines["dropout"].startswith("- **dropout**: not supported: 0.2 (99.51%, 95% CI")
-    assert "inconclusive: 5 has the best mean" in lines["kernel"] and lines["kernel"].endswith("that of 5.")
-    assert "inconclusive: the paper's value has the best mean (99.10%)" in lines["activation"]
-    assert lines["activation"].endswith("overlaps that of gelu.")  # best, yet not separated: no "supported"
+    assert lines["batch_norm"].startswith("- **batch_norm**: matters (rank test over its values, p = 0.0")
+    assert "no value separated above the paper's True" in lines["batch_norm"]
+    assert lines["batch_norm"].endswith("in points: False -1.00 (separated).")
+    assert "the paper's 0.4 is beaten by 0.2" in lines["dropout"] and "0.2 +0.32 (separated)" in lines["dropout"]
+    assert "kernel**: matters" in lines["kernel"] and "no value separated above the paper's 6" in lines["kernel"]
+    assert "3 -1.18 (separated)" in lines["kernel"] and lines["kernel"].endswith("5 +0.25.")  # 5: not separated
+    assert lines["activation"].startswith("- **activation**: no difference detected at 5 seeds (rank test")
     assert lines["decay"] == "- **decay**: no verdict yet: 2 of its 4 values measured."  # the study still runs
     assert verdicts(rows, "quick") == ["- *No verdicts: the quick profile is not the paper's recipe.*"]
-    assert verdicts(rows[:3] + [row("batch_norm", "False", 0, 0.995, 0.996)], "full") == \
-        ["- **batch_norm**: no verdict yet: False has 1 of 3 seeds."]  # the study is still running
+    assert verdicts(rows[:5] + [row("batch_norm", "False", 0, 0.995, 0.996)], "full") == \
+        ["- **batch_norm**: no verdict yet: False has 1 of 5 seeds."]  # the study is still running
     assert verdicts(rows[:1] + [row("batch_norm", "False", 0, 0.995, 0.996)], "full") == \
-        ["- **batch_norm**: no verdict: one seed per value gives no interval."]
+        ["- **batch_norm**: no verdict: one seed per value gives no test."]
+    three = [r for r in rows if r.seed < 3 and r.factor in ("paper", "batch_norm")]
+    assert verdicts(three, "full")[0].startswith("- **batch_norm**: no verdict: with 3 seeds a two-valued factor "
+                                                 "cannot reach p < 0.05 (the smallest possible p is 0.10)")
     diff, (low, high) = decay_effect(rows)
-    assert diff == pytest.approx(99.15 - 96.3) and low < diff < high
+    assert diff == pytest.approx(99.2 - 96.4) and low < diff < high
     assert decay_effect(rows[:3]) is None
 
     # the study's summary judges Shao et al.'s "+2.9 points from decay" on these runs, once every seed is in
@@ -141,15 +147,16 @@ def test_verdicts_and_decay_effect_from_rows():
 
     claim = get_model_info("shao_cnn").claim(DECAY_GAIN)
     measured, verdict = decay_gain(claim, rows, "full")
-    assert measured == "+2.85 (n=3 with, 3 without)" and verdict.startswith("reproduced: +2.85 (95% CI +2.")
+    assert measured == "+2.80 (n=5 with, 5 without)" and verdict.startswith("reproduced: +2.80 (95% CI +2.")
     no_gain = [r for r in rows if r.factor != "decay"] + [row("decay", "none", s, 0.99, 0.991 + 0.0005 * s)
-                                                          for s in range(3)]
+                                                          for s in seeds]
     assert decay_gain(claim, no_gain, "full")[1].startswith("not reproduced: +0.00 (95% CI")
-    assert decay_gain(claim, rows[:-1], "full") == ("-", "measured by the ablation (chapter 4): 5 of 6 runs committed")
+    assert decay_gain(claim, rows[:-1], "full") == ("-", "measured by the ablation (chapter 4): 9 of 10 runs committed")
     assert decay_gain(claim, rows, "quick") == ("-", "measured by the ablation (chapter 4)")  # another profile's
     assert decay_gain(claim, rows, "full", on_cpu=False)[1] == "measured by the ablation (chapter 4)"  # a GPU study
     table = {(r["factor"], r["value"]): r for r in ablation_table(rows)}
-    assert table[("dropout", "0.4 (paper)")]["seeds"] == 3 and table[("dropout", "0.2")]["val % (95% CI)"].startswith("99.51 (")
+    assert table[("dropout", "0.4 (paper)")]["seeds"] == 5 and table[("dropout", "0.2")]["val % (95% CI)"].startswith("99.52 (")
+    assert table[("dropout", "0.2")]["median val %"] == "99.52" and table[("dropout", "0.2")]["collapsed"] == 0
 
 
 def test_ablation_csv_round_trips_and_names_a_missing_column(tmp_path):

@@ -284,3 +284,18 @@ def test_a_record_of_another_torch_version_is_judged_by_its_structure():
     assert not same_model(other)  # no structure fingerprint: nothing proves it is today's model
     assert same_model(other.replace(structure_fingerprint=structure_fingerprint("shao_cnn")))
     assert not same_model(other.replace(structure_fingerprint=structure_fingerprint("shao_cnn", {"dropout": 0.5})))
+
+
+def test_the_rank_tests_against_hand_values():
+    from mnistlib.study.stats import holm, kruskal_wallis_p, rank_sum_p
+
+    assert rank_sum_p([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)  # 2 of the 20 splits are as extreme
+    assert rank_sum_p([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(2 / 252)
+    assert rank_sum_p([90.0, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == rank_sum_p([11.0, 2, 3, 4, 5], [6, 7, 8, 9, 10])
+    assert rank_sum_p([5, 5, 5], [5, 5, 5]) == 1.0  # all tied: nothing to tell apart
+    assert holm([0.001, 0.04, 0.03]) == [True, False, False] and holm([0.01, 0.02, 0.03]) == [True, True, True]
+    apart = kruskal_wallis_p([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13, 14, 15]])
+    assert apart < 0.001 and apart == kruskal_wallis_p([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13, 14, 15]])
+    assert kruskal_wallis_p([[1, 2, 3], [1, 2, 3], [1, 2, 3]]) == 1.0
+    with pytest.raises(ValueError, match="at least one value"):
+        rank_sum_p([], [1.0])

@@ -281,16 +281,40 @@ class Level:
     test: float
     test_interval: tuple[float, float] | None
     paper: bool
+    val_runs: tuple[float, ...] = ()  # each seed's validation accuracy (percent), by seed
+    collapsed_runs: tuple[bool, ...] = ()  # whether each seed's run stopped in its first epochs (:func:`collapsed`)
+
+    @property
+    def collapses(self) -> int:
+        return sum(self.collapsed_runs)
+
+    @property
+    def median(self) -> float:
+        """The median validation accuracy over the seeds (percent): the centre the rank test compares."""
+        import statistics
+
+        return statistics.median(self.val_runs)
+
+
+COLLAPSE_EPOCHS = 5  # a run that stops by this epoch stopped in its first epochs (paper: best epoch 8 or later)
+
+
+def collapsed(run: AblationRun) -> bool:
+    """Whether a run stopped in its first epochs: early stopping (patience 2) ended it by epoch
+    :data:`COLLAPSE_EPOCHS`, so its best epoch is the third or earlier; such runs end far below their level's
+    others (chapter 4 shows each one)."""
+    return run.epochs_run <= COLLAPSE_EPOCHS
 
 
 def _level(factor: str, value: str, runs: list[AblationRun], paper: bool) -> Level:
     from .stats import t_interval
 
+    runs = sorted(runs, key=lambda r: r.seed)
     val = [100 * r.val_accuracy for r in runs]
     test = [100 * r.test_accuracy for r in runs]
     interval = lambda values: None if (t := t_interval(values)) is None else (t[1], t[2])
     return Level(factor, value, len(runs), sum(val) / len(val), interval(val), sum(test) / len(test),
-                 interval(test), paper)
+                 interval(test), paper, tuple(val), tuple(collapsed(r) for r in runs))
 
 
 def levels(runs: list[AblationRun]) -> dict[str, list[Level]]:
@@ -307,26 +331,40 @@ def levels(runs: list[AblationRun]) -> dict[str, list[Level]]:
 
 
 def ablation_table(runs: list[AblationRun]) -> list[dict]:
-    """Every level of every factor: seeds, mean validation and test accuracy with their 95% t-intervals."""
+    """Every level of every factor: seeds, runs that collapsed (:func:`collapsed`), the median validation
+    accuracy (what the verdicts' rank test compares), mean validation and test accuracy with their 95%
+    t-intervals."""
     shown = lambda mean, iv: f"{mean:.2f}" + ("" if iv is None else f" ({iv[0]:.2f}–{iv[1]:.2f})")
     table = []
     for factor, found in levels(runs).items():
         for level in found:
             table.append({"factor": factor, "value": level.value + (" (paper)" if level.paper else ""),
-                          "seeds": level.seeds, "val % (95% CI)": shown(level.val, level.val_interval),
+                          "seeds": level.seeds, "collapsed": level.collapses, "median val %": f"{level.median:.2f}",
+                          "val % (95% CI)": shown(level.val, level.val_interval),
                           "test % (95% CI)": shown(level.test, level.test_interval)})
     return table
 
 
-def factor_verdict(found: list[Level]) -> str:
-    """Whether the paper's value of a factor is the best choice, on validation accuracy.
+ALPHA = 0.05  # the level of every test below
 
-    ``supported`` when the paper's value has the best mean and its interval lies wholly above every other
-    value's; ``not supported`` when another value's interval lies wholly above the paper's; ``inconclusive``
-    when the intervals overlap. No verdict from one seed, without the paper's runs, while some of the
-    factor's values (:data:`FACTORS`) are still unmeasured, or while some have fewer seeds than the others
-    (a verdict drawn from unequal seeds would change as the study runs).
+
+def factor_verdict(found: list[Level]) -> str:
+    """Whether a factor matters, by how much, and whether the paper's value of it is the best, on validation
+    accuracy.
+
+    Does it matter: a Kruskal-Wallis test over all its values (:func:`~.stats.kruskal_wallis_p`, by
+    permutation). By how much: each other value's median difference from the paper's value, in points; a
+    value marked "separated" also differs from the paper's in its own exact rank-sum test
+    (:func:`~.stats.rank_sum_p`), Holm-corrected over the factor's values. Ranks, because a run that collapses
+    (stops in its first epochs, :func:`collapsed`) is an outlier that would swamp a mean and its t-interval;
+    exact or permutation p-values, because five seeds are too few for a large-sample approximation. No
+    verdict from one seed, without the paper's runs, while some of the factor's values (:data:`FACTORS`) are
+    unmeasured, or while some have fewer seeds than the others (it would change as the study runs).
     """
+    from math import comb
+
+    from .stats import holm, kruskal_wallis_p, rank_sum_p
+
     paper = next((level for level in found if level.paper), None)
     if paper is None:
         return "no verdict: the paper's configuration was not run"
@@ -338,20 +376,24 @@ def factor_verdict(found: list[Level]) -> str:
     if lagging:
         return f"no verdict yet: {', '.join(lagging)}"
     if most < 2:
-        return "no verdict: one seed per value gives no interval"
-    shown = lambda level: (f"{level.value} ({level.val:.2f}%, 95% CI {level.val_interval[0]:.2f}–"
-                           f"{level.val_interval[1]:.2f})")
-    best = max(found, key=lambda level: level.val)
-    if best is not paper and best.val_interval[0] > paper.val_interval[1]:
-        return f"not supported: {shown(best)} beats the paper's {shown(paper)}"
-    overlapping = [level.value for level in found
-                   if level is not paper and level.val_interval[1] >= paper.val_interval[0]
-                   and level.val_interval[0] <= paper.val_interval[1]]
-    if best is paper and not overlapping:
-        return f"supported: the paper's {shown(paper)} lies above every other value"
-    lead = "the paper's value has" if best is paper else f"{best.value} has"
-    return (f"inconclusive: {lead} the best mean ({best.val:.2f}%), and the interval of the paper's "
-            f"{paper.value} ({paper.val:.2f}%) overlaps that of {', '.join(overlapping)}")
+        return "no verdict: one seed per value gives no test"
+    others = sorted((level for level in found if not level.paper), key=lambda level: level.median - paper.median)
+    floor = 2 / comb(2 * most, most)  # two values: the smallest p an exact rank test can give with these seeds
+    if len(found) == 2 and floor >= ALPHA:
+        return (f"no verdict: with {most} seeds a two-valued factor cannot reach p < {ALPHA} (the smallest "
+                f"possible p is {floor:.2f}); {others[0].value} {others[0].median - paper.median:+.2f} points "
+                f"from the paper's {paper.value} (medians)")
+    p_factor = kruskal_wallis_p([level.val_runs for level in found])
+    separated = holm([rank_sum_p(level.val_runs, paper.val_runs) for level in others], ALPHA)
+    shown = ", ".join(f"{level.value} {level.median - paper.median:+.2f}" + (" (separated)" if apart else "")
+                      for level, apart in zip(others, separated))
+    medians = f"median difference from the paper's {paper.value} ({paper.median:.2f}%), in points: {shown}"
+    if p_factor >= ALPHA:
+        return f"no difference detected at {most} seeds (rank test over its values, p = {p_factor:.2g}); {medians}"
+    beaten = [level.value for level, apart in zip(others, separated) if apart and level.median > paper.median]
+    verdict = f"the paper's {paper.value} is beaten by {', '.join(beaten)}" if beaten else \
+        f"no value separated above the paper's {paper.value}"
+    return f"matters (rank test over its values, p = {p_factor:.2g}); {verdict}; {medians}"
 
 
 def verdicts(runs: list[AblationRun], profile: str | None = None) -> list[str]:
