@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 import torch
 
@@ -570,11 +571,10 @@ def reported_vs_measured(rows: list[dict]):
 
 
 def ablation(levels: dict):
-    """Each factor's levels (``mnistlib.study.hyperparameters.levels``): the mean validation accuracy of each
-    value as a point with its 95% t-interval (none from one seed), the paper's value in orange and square.
-    Each factor has its own axis, spanning its data (a value that fails to train, such as a too-large learning
-    rate, would flatten every other factor on a shared one); the paper's value, in every panel, is the common
-    reference."""
+    """Every run of each factor's levels (``mnistlib.study.hyperparameters.levels``): one dot per seed's
+    validation accuracy, a cross for a run that collapsed (stopped in its first epochs), a bar at the level's
+    median (what the verdicts' rank test compares); the paper's value in orange. Each factor has its own
+    axis, spanning its data; the paper's value, in every panel, is the common reference."""
     factors = list(levels)
     columns = min(4, max(1, len(factors)))  # at most four panels a row: the book's page width
     rows = max(1, -(-len(factors) // columns))
@@ -583,17 +583,28 @@ def ablation(levels: dict):
         ax.set_visible(False)
     for ax, factor in zip(axes.flat, factors):
         for x, level in enumerate(levels[factor]):
-            low, high = level.val_interval or (level.val, level.val)
-            ax.errorbar(x, level.val, yerr=[[level.val - low], [high - level.val]], capsize=4,
-                        fmt="s" if level.paper else "o", color=PALETTE[1] if level.paper else PALETTE[0])
+            colour = PALETTE[1] if level.paper else PALETTE[0]
+            spread = np.linspace(-0.18, 0.18, len(level.val_runs)) if len(level.val_runs) > 1 else [0.0]
+            for dx, value, fell in zip(spread, level.val_runs, level.collapsed_runs):
+                ax.plot(x + dx, value, "x" if fell else "o", color="black" if fell else colour,
+                        markersize=7 if fell else 4, alpha=0.9)
+            ax.hlines(level.median, x - 0.3, x + 0.3, color=colour, linewidth=2)
         ax.set_xticks(range(len(levels[factor])), [level.value for level in levels[factor]], rotation=45)
         ax.set_title(factor)
     for row in axes:
-        row[0].set_ylabel("validation accuracy (%), 95% CI")
-    fig.tight_layout()
-    text = "; ".join(f"{factor}: " + ", ".join(f"{level.value}{' (paper)' if level.paper else ''} {level.val:.2f}%"
-                                               for level in levels[factor]) for factor in factors)
-    return described(fig, f"Mean validation accuracy of each value of each factor, with its 95% interval. {text}.")
+        row[0].set_ylabel("validation accuracy (%)")
+    fig.legend(handles=[Line2D([], [], marker="o", linestyle="", color=PALETTE[0], label="a run (seed)"),
+                        Line2D([], [], marker="x", linestyle="", color="black", label="a run that collapsed"),
+                        Line2D([], [], color=PALETTE[0], linewidth=2, label="median"),
+                        Line2D([], [], color=PALETTE[1], linewidth=2, label="the paper's value")],
+               loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    text = "; ".join(f"{factor}: " + ", ".join(
+        f"{level.value}{' (paper)' if level.paper else ''} median {level.median:.2f}% over {level.seeds} runs"
+        + (f", {level.collapses} collapsed" if level.collapses else "") for level in levels[factor])
+        for factor in factors)
+    return described(fig, f"Every run's validation accuracy for each value of each factor, collapsed runs "
+                          f"crossed, with the median. {text}.")
 
 
 def bench(rows: list[dict]):
