@@ -1,7 +1,8 @@
-"""pytest setup for the whole repository: nbval runs the chapters under the smoke profile.
+"""pytest setup for the whole repository: the chapters run under the smoke profile (in the smoke build of the
+book, or one by one under nbval: ``pytest --nbval-lax --nbval-current-env notebooks/<chapter>.ipynb``).
 
 The notebooks read their profile from ``MNIST_COURSE_PROFILE`` and write their training runs under
-``MNIST_COURSE_RUNS``; the book test reuses those runs, so that each smoke training happens once.
+``MNIST_COURSE_RUNS``, shared by every chapter of one test session, so that each smoke training happens once.
 """
 import os
 import tempfile

@@ -9,6 +9,9 @@ import pytest
 from mnistlib.course.assets import MATHJAX_VERSION, npm_package
 from mnistlib.course.book import chapters
 
+# one worker builds the smoke book and runs every test that reads it (pytest -n: xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("smoke_book")
+
 
 def test_notebooks_are_committed_without_outputs_and_take_parameters():
     for path in chapters():
@@ -32,6 +35,18 @@ def test_smoke_book_builds_with_outputs_and_figures(smoke_book):
     assert (html / "book" / "references.html").exists()
     if npm_package("mathjax", MATHJAX_VERSION, log=None) is not None:  # else the build fell back to the CDN, saying so
         assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").exists()  # formulas without a network
+
+
+def test_every_chapter_ran_every_cell_without_an_error(smoke_book):
+    """The smoke build executes each chapter once (papermill, the smoke profile): the check nbval made, without
+    running every chapter a second time. Every code cell ran, in order, and none holds an error output."""
+    executed = smoke_book.parents[1] / "source" / "notebooks"
+    for path in chapters():
+        cells = [c for c in json.loads((executed / path.name).read_text())["cells"] if c["cell_type"] == "code"]
+        counts = [c["execution_count"] for c in cells]
+        assert None not in counts and counts == sorted(counts), (path.name, counts)
+        errors = [o for c in cells for o in c["outputs"] if o["output_type"] == "error"]
+        assert errors == [], (path.name, [f"{e['ename']}: {e['evalue']}" for e in errors])
 
 
 def test_the_first_page_opens_with_the_answer(smoke_book):

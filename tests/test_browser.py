@@ -11,6 +11,9 @@ from urllib.parse import urldefrag, urlparse
 
 import pytest
 
+# one worker builds the smoke book and runs every test that reads it (pytest -n: xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("smoke_book")
+
 ERROR_CLASS = re.compile(r"\b[A-Z]\w*(Error|Exception)\b|Traceback \(most recent call last\)")
 
 

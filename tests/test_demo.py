@@ -11,6 +11,9 @@ import torch
 from mnistlib.course.demo import DEMO, EXPORTED_WEIGHTS
 from mnistlib.study.export import describe_export, load_for_export
 
+# one worker builds the smoke book and runs every test that reads it (pytest -n: xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("smoke_book")
+
 ROOT = Path(__file__).resolve().parents[1]
 ONNX = ROOT / DEMO / "shao_cnn.onnx"
 

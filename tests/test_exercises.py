@@ -1,6 +1,6 @@
 """The chapters teach in a fixed shape (issue 29): the first idea comes straight after the parameters and the
 folded install cell, every exercise has a solution hidden until opened, and every solution checks its own
-answer, so that a wrong solution fails nbval."""
+answer, so that a wrong solution fails the smoke build of the book."""
 from __future__ import annotations
 
 import json

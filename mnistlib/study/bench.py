@@ -170,7 +170,7 @@ def bench_device(model_name: str, config: TrainConfig, data: DeviceData, fast: b
     torch.manual_seed(config.seed)
     model = get_model(model_name)
     result = fit(model, data, config, quiet=True, log=None)
-    speed = inference_throughput(model, data.test, inference_batch(model, config, fast, len(data.test)))
+    speed = inference_throughput(model, data.test, inference_batch(model, config, fast, len(data.test)), images=None)
     note = "" if not fast else ("CUDA graph, bf16, cuDNN autotuning" if result.train_path == "cuda-graph"
                                 else "no CUDA graph on this device: the eager path")
     return _row(model_name, "device-fast" if fast else "device-eager", config.batch_size,
