@@ -118,10 +118,10 @@ def misclassified(result: EvalResult, split: Split, limit: int | None = None) ->
     return rows
 
 
-@torch.no_grad()
 THROUGHPUT_IMAGES = 2_000  # the images timed: enough for a steady rate, a fifth of the test set's cost
 
 
+@torch.no_grad()
 def inference_throughput(model: torch.nn.Module, split: Split, batch_size: int = DEFAULT_EVAL_BATCH,
                          repeats: int = 3, images: int | None = THROUGHPUT_IMAGES) -> float:
     """Images per second for a forward pass over the first ``images`` of ``split`` (all of it with ``None``),
