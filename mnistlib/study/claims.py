@@ -156,10 +156,10 @@ def claim_rows(records: list[RunRecord], labels: dict[str, np.ndarray] | None = 
             rows.append(row)
         if info.reported_params is not None:
             counted = runs[0].params if runs else info.count_params()
-            report = "INT305" in info.source
-            rows.append({"model": model, "source": params_source(info), "claim": "parameters",
+            source = params_source(info)
+            rows.append({"model": model, "source": source, "claim": "parameters",
                          "reported": f"{info.reported_params:,}",
-                         "where": "INT305 report, Table II" if report else info.source,
+                         "where": "INT305 report, Table II" if source == "INT305 report" else info.source,
                          "note": "", "measured": f"{counted:,}",
                          "verdict": params_verdict(info.reported_params, counted)})
     return rows

@@ -149,20 +149,19 @@ def rank_sum_p(a, b) -> float:
     a, b = [float(v) for v in a], [float(v) for v in b]
     if not a or not b:
         raise ValueError("rank_sum_p needs at least one value in each sample")
-    pooled = sorted(a + b)
-    rank = {v: _mean_rank(pooled, v) for v in set(pooled)}
-    ranks = [rank[v] for v in a + b]
+    ranks = midranks(a + b)
     expected = len(a) * (len(ranks) + 1) / 2
     observed = abs(sum(ranks[:len(a)]) - expected)
     splits = [abs(sum(ranks[i] for i in chosen) - expected) for chosen in combinations(range(len(ranks)), len(a))]
     return sum(d >= observed - 1e-9 for d in splits) / len(splits)
 
 
-def _mean_rank(pooled: list[float], value: float) -> float:
-    """The rank (from 1) of ``value`` in the sorted ``pooled`` values, the mean of its ranks when tied."""
-    first = pooled.index(value) + 1
-    last = len(pooled) - pooled[::-1].index(value)
-    return (first + last) / 2
+def midranks(values: list[float]) -> list[float]:
+    """Each value's rank (from 1) among ``values``, tied values sharing the mean of their ranks."""
+    pooled = sorted(values)
+    first = {v: pooled.index(v) + 1 for v in set(pooled)}
+    last = {v: len(pooled) - pooled[::-1].index(v) for v in set(pooled)}
+    return [(first[v] + last[v]) / 2 for v in values]
 
 
 def holm(p_values: list[float], alpha: float = 0.05) -> list[bool]:
@@ -185,8 +184,7 @@ def kruskal_wallis_p(groups: list, *, resamples: int = 20_000, seed: int = 0) ->
     sizes = [len(g) for g in groups]
     if len(groups) < 2 or min(sizes) < 1:
         raise ValueError("kruskal_wallis_p needs at least two non-empty groups")
-    pooled = sorted(float(v) for g in groups for v in g)
-    ranks = np.array([_mean_rank(pooled, float(v)) for g in groups for v in g])
+    ranks = np.array(midranks([float(v) for g in groups for v in g]))
     bounds = np.cumsum([0] + sizes)
     centre = (len(ranks) + 1) / 2
 
