@@ -12,7 +12,8 @@ from pathlib import Path
 from .training.config import FAST_PATH, PROFILES
 from .data import AUGMENTATIONS, DataError
 from .models import get_model_info, list_models
-from .study import ABLATION_OUT, ABLATION_SEEDS, AUDIT_OUT, DEFAULT_SEEDS, STUDY_OUT, TUNING_OUT
+from .study import (ABLATION_OUT, ABLATION_SEEDS, AUDIT_OUT, DEFAULT_SEEDS, LADDER_OUT, LADDER_SEEDS, STUDY_OUT,
+                    TUNING_OUT)
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
 
@@ -97,6 +98,16 @@ def cmd_audit_selection(args) -> None:
     audited = audit_selection(out=args.out, device=args.device, compile=args.compile)
     rows = audit_table(audited)
     print(format_table(rows, list(rows[0])) if rows else "nothing audited")
+
+
+def cmd_ladder(args) -> None:
+    from .study.ladder import run_ladder, write_ladder
+
+    rows = (write_ladder(args.out, args.study) if args.summary_only else
+            run_ladder(args.seeds, args.out, profile=args.profile, device=args.device, compile=args.compile,
+                       study=args.study))
+    print(format_table(rows, ["rung", "seeds", "test %", "95% interval %", "Δ vs rung below (points, 95% CI)",
+                              "CPU min per seed"]) if rows else "no rung has finished runs yet")
 
 
 def cmd_audit(args) -> None:
@@ -270,6 +281,17 @@ def build_parser() -> Parser:
     selection.add_argument("--device")
     selection.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     selection.set_defaults(func=cmd_audit_selection)
+
+    ladder = sub.add_parser("ladder", help="climb the ladder of recipes past the paper's claim (the same CNN: "
+                            "longer training with a weight average, test-time augmentation, the ensemble)")
+    ladder.add_argument("--seeds", type=int, default=LADDER_SEEDS)
+    ladder.add_argument("--profile", choices=PROFILES, default="full")
+    ladder.add_argument("--out", default=str(LADDER_OUT))
+    ladder.add_argument("--study", default=str(STUDY_OUT), help="the study whose paper and improved runs are rungs 1-2")
+    ladder.add_argument("--summary-only", action="store_true", help="rewrite the tables from the finished runs")
+    ladder.add_argument("--device")
+    ladder.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    ladder.set_defaults(func=cmd_ladder)
 
     audit = sub.add_parser("audit", help="measure how much a model's predictions depend on their batch")
     audit.add_argument("model")

@@ -65,10 +65,11 @@ class Interrupt(Exception):
     pass
 
 
-def test_resume_after_interruption_gives_the_same_weights(mnist_cpu, tmp_path):
+@pytest.mark.parametrize("ema", [0.0, 0.9], ids=["weights", "weight-average"])
+def test_resume_after_interruption_gives_the_same_weights(mnist_cpu, tmp_path, ema):
     data = subset(mnist_cpu, 600, 500)
     config = TrainConfig(epochs=3, batch_size=50, schedule="exponential", gamma=0.9, augment="affine", seed=3,
-                         device="cpu")
+                         device="cpu", ema=ema)
     torch.manual_seed(123)  # the model's initial weights: the same for both runs
     reference = get_model("shao_cnn")
     initial = {k: v.clone() for k, v in reference.state_dict().items()}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Commit what the CPU study has finished: rewrite results/full/summary.*, PLAN.md and results/ablation/summary.*
-# from the finished runs, then commit results/ (run records, seed 0's weights, the tables). Checkpoints stay
-# ignored.
+# Commit what the CPU study has finished: rewrite results/full/summary.*, PLAN.md, results/ablation/summary.* and
+# results/ladder/summary.md from the finished runs, then commit results/ (run records, seed 0's weights, the
+# ladder's outputs, the tables). Checkpoints stay ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -15,6 +15,7 @@ while :; do  # the summaries read ablation.csv, which the runner appends to: com
   fi
   "$PY" -m mnistlib plan >/dev/null
   if [ -f "$csv" ]; then "$PY" -m mnistlib ablate --summary-only >/dev/null; fi
+  if [ -d results/ladder/runs ]; then "$PY" -m mnistlib ladder --summary-only >/dev/null; fi
   git add results
   [ "$before" = "$(git show :"$csv" 2>/dev/null | md5sum)" ] && break
 done

@@ -28,6 +28,9 @@ reproduce --models shao_cnn --seeds 3 --datasets fashion_mnist # 4. Fashion-MNIS
 # results folder's lock (a second one on the same folder stops at once, naming this one).
 reproduce --models efficient_capsnet --seeds 5                 # about 48 min a seed
 "$PY" -m mnistlib audit-selection --device cpu --compile --out "$RESULTS/selection_audit"  # ~50 min: an audit
+reproduce --models gecco_dropout gecco_dropout_attention --seeds 5  # chapter 5's intermediate variants, ~90 s a run
+# Issue 33: the ladder past the paper's claim (rung 3 trained here, 60 epochs a seed; rungs 4-5 from its outputs)
+"$PY" -m mnistlib ladder --device cpu --compile --out "$RESULTS/ladder" --study "$RESULTS/full"
 reproduce --models efficient_capsnet_decoder --seeds 3
 "$PY" -m mnistlib ablate --profile full --seeds 5 --device cpu --compile --out "$RESULTS/ablation"  # every level 5 seeds
 # Optuna over the same factors (validation only; a trial cut off is counted neither done nor pruned, and

@@ -16,7 +16,7 @@ from ..data import REPOSITORY_ROOT as ROOT
 
 # where each model's verdicts are discussed
 CHAPTERS = {"shao_cnn": "03_paper_cnn", "gecco": "05_gecco", "gecco_enhanced": "05_gecco",
-            "gecco_complete": "05_gecco"}
+            "gecco_complete": "05_gecco", "gecco_dropout": "05_gecco", "gecco_dropout_attention": "05_gecco"}
 CLAIM_CHAPTERS = {DECAY_GAIN: "04_hyperparameters"}  # a claim measured away from its model's chapter
 DEFAULT_CHAPTER = "06_comparison"
 

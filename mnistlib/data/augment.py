@@ -147,6 +147,38 @@ class CapsNetAugment:
         return out.masked_fill(erase, self.background)
 
 
+# Test-time augmentation: fixed views of each image whose predicted probabilities are averaged. ``shifts``:
+# the image and its four one-pixel shifts; ``shifts-rotations``: those and two rotations by 8 degrees.
+TTA_POLICIES = {
+    "none": ((0.0, 0, 0),),
+    "shifts": ((0.0, 0, 0), (0.0, 1, 0), (0.0, -1, 0), (0.0, 0, 1), (0.0, 0, -1)),
+    "shifts-rotations": ((0.0, 0, 0), (0.0, 1, 0), (0.0, -1, 0), (0.0, 0, 1), (0.0, 0, -1), (8.0, 0, 0),
+                         (-8.0, 0, 0)),
+}
+
+
+def tta_views(x: torch.Tensor, policy: str) -> list[torch.Tensor]:
+    """The views of ``x`` ``(B, C, H, W)`` that test-time augmentation ``policy`` (a key of
+    :data:`TTA_POLICIES`) averages over: each ``(degrees, dx, dy)`` rotates by ``degrees`` and shifts by
+    ``dx`` pixels right and ``dy`` down, through ``grid_sample`` with the border (background) repeated; the
+    identity view is ``x`` itself."""
+    if policy not in TTA_POLICIES:
+        raise ValueError(f"unknown test-time augmentation {policy!r}: choose one of {', '.join(TTA_POLICIES)}")
+    n, _, h, w = x.shape
+    views = []
+    for degrees, dx, dy in TTA_POLICIES[policy]:
+        if (degrees, dx, dy) == (0.0, 0, 0):
+            views.append(x)
+            continue
+        a = math.radians(degrees)
+        # affine_grid maps output to input coordinates: an output pixel reads the input dx pixels to its left
+        theta = torch.tensor([[math.cos(a), -math.sin(a), -2.0 * dx / w],
+                              [math.sin(a), math.cos(a), -2.0 * dy / h]], dtype=x.dtype, device=x.device)
+        grid = F.affine_grid(theta.expand(n, 2, 3), list(x.shape), align_corners=False)
+        views.append(F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False))
+    return views
+
+
 AUGMENTATIONS = ("none", "affine", "spinal", "capsnet")
 
 

@@ -8,13 +8,14 @@ sources' claims. Its parts, by job:
   (:mod:`.summary`), the statistics behind both (:mod:`.stats`);
 - the hyperparameter studies (:mod:`.hyperparameters`), the CPU plan (:mod:`.plan`), the benchmarks
   (:mod:`.bench`), the device comparison (:mod:`.device_comparison`), the ONNX export (:mod:`.export`), the
-  audit of what test-set selection adds (:mod:`.selection_audit`).
+  audit of what test-set selection adds (:mod:`.selection_audit`), the ladder of recipes past the paper's claim
+  (:mod:`.ladder`).
 
 ``__all__`` is what the other layers (the course, the command line) may use; a test holds them to it.
 """
 from .claims import DECAY_GAIN, NO_VERDICT, ablation_beside, claim_rows, pending_models, params_table
-from .configuration import (ABLATION_OUT, ABLATION_SEEDS, AUDIT_OUT, AUDITED_SEEDS, DEFAULT_SEEDS, RESULTS,
-                            STUDY_OUT, TUNING_OUT, Configuration)
+from .configuration import (ABLATION_OUT, ABLATION_SEEDS, AUDIT_OUT, AUDITED_SEEDS, DEFAULT_SEEDS, LADDER_OUT,
+                            LADDER_SEEDS, RESULTS, STUDY_OUT, TUNING_OUT, Configuration)
 from .lock import FolderLocked, results_lock
 from .record import RunRecord
 from .report import markdown_table, mean_std_text
@@ -27,7 +28,7 @@ from .weights import Weights, WeightsError, get_weights, registry
 __all__ = [
     # running
     "Configuration", "DEFAULT_SEEDS", "ABLATION_SEEDS", "RESULTS", "STUDY_OUT", "ABLATION_OUT", "TUNING_OUT",
-    "AUDIT_OUT", "AUDITED_SEEDS",
+    "AUDIT_OUT", "AUDITED_SEEDS", "LADDER_OUT", "LADDER_SEEDS",
     "FolderLocked", "reproduce", "results_lock", "train_run", "load_trained",
     "evaluate_checkpoint", "normalization", "weights_path", "RunRecord", "Weights", "WeightsError", "get_weights",
     "registry",
@@ -40,6 +41,7 @@ __all__ = [
     "AblationRun", "ablation_table", "load_ablation", "retrain_best", "run_ablation", "tune",
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
     "compare_devices", "describe_export", "export_onnx", "AuditedRun", "audit_selection", "load_audit", "audit_table",
+    "run_ladder", "write_ladder", "load_ladder",
 ]
 
 
@@ -51,7 +53,8 @@ def __getattr__(name: str):
             "bench": "bench", "findings": "bench", "table_rows": "bench", "write_bench": "bench",
             "compare_devices": "device_comparison", "describe_export": "export", "export_onnx": "export",
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
-            "audit_table": "selection_audit"}
+            "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",
+            "load_ladder": "ladder"}
     if name in lazy:
         import importlib
 

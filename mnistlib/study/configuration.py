@@ -17,6 +17,11 @@ ABLATION_OUT = RESULTS / "ablation"  # Shao et al.'s hyperparameters, one at a t
 TUNING_OUT = RESULTS / "hpo"  # the Optuna study
 AUDIT_OUT = RESULTS / "selection_audit"  # what choosing the epoch on the test set adds (never a verdict)
 AUDITED_SEEDS = {"gecco": 5, "spinalnet_small": 5, "shao_cnn": 3}  # the audit's models and their seeds
+LADDER_OUT = RESULTS / "ladder"  # the ladder of recipes past the paper's claim (issue 33)
+LADDER_SEEDS = 5  # seeds per trained rung; the ensemble is all of them
+LADDER_MODEL = "shao_cnn"  # the network every rung trains: the paper's 354,138 parameters
+LADDER_TAG = "long-ema"  # rung 3's runs: the improved recipe with these overrides
+LONG_EMA = dict(epochs=60, ema=0.999)
 ABLATION_SEEDS = 5  # seeds per variant of the committed ablation (issue 13: 3; issue 30: 5)
 
 DEFAULT_SEEDS = 5

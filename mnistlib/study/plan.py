@@ -20,7 +20,7 @@ from ..data import load_data
 from ..models import get_model, get_model_info
 from ..training.atomic_files import write_json, write_text
 from .record import RunRecord
-from .configuration import RESULTS
+from .configuration import LADDER_MODEL, LADDER_SEEDS, LADDER_TAG, LONG_EMA, RESULTS
 from .run import normalization, run_name
 from .report import markdown_table
 from ..training.loop import fit
@@ -61,17 +61,20 @@ class Item:
 
 def cpu_study() -> list[Item]:
     """The whole study on this CPU, in its order: issue 13's sections 1-5 (done), then issue 30's comparison
-    (Efficient-CapsNet, SpinalNet, the ResNets; no configuration waits for a GPU)."""
+    (Efficient-CapsNet, SpinalNet, the ResNets; no configuration waits for a GPU), with issue 33's ladder."""
     from .hyperparameters import STUDY_SEEDS, ablation_variants
 
     items = [Item("shao_cnn", 5), Item("shao_cnn", 5, "improved"),
              Item("gecco", 5), Item("gecco_enhanced", 5), Item("gecco_complete", 3),
+             Item("gecco_dropout", 5), Item("gecco_dropout_attention", 5),
              Item("spinalnet_small", 5), Item("baseline_cnn", 3),
              Item("shao_cnn", 3, dataset="fashion_mnist"), Item("shao_cnn", 3, "improved", dataset="fashion_mnist")]
     items += [Item("shao_cnn", STUDY_SEEDS, tag=v.tag, model_kwargs=v.model_kwargs, overrides=v.overrides,
                    runs_dir="ablation")
               for v in ablation_variants()]
-    items += [Item("efficient_capsnet", 5), Item("efficient_capsnet_decoder", 3), Item("spinalnet", 3),
+    items += [Item("efficient_capsnet", 5),
+              Item(LADDER_MODEL, LADDER_SEEDS, "improved", tag=LADDER_TAG, overrides=LONG_EMA, runs_dir="ladder/runs"),
+              Item("efficient_capsnet_decoder", 3), Item("spinalnet", 3),
               Item("resnet", 3), Item("resnet18", 1, optional=True), Item("vgg5", 3, optional=True)]
     return items
 

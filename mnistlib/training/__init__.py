@@ -10,12 +10,12 @@ from .atomic_files import write_atomic, write_json, write_text
 from .config import FAST_PATH, PROFILES, TrainConfig, alternative_recipes, config_differences, resolve_config
 from .device import device_name, resolve_device
 from .evaluate import (batch_dependence_audit, evaluate, inference_throughput, loss_and_accuracy, loss_function,
-                       misclassified, predict, with_batch_statistics)
+                       misclassified, predict, probabilities, with_batch_statistics)
 from .loop import build_optimizer, build_scheduler, eval_batch_size, fit
 
 __all__ = ["checkpoint", "write_atomic", "write_json", "write_text", "FAST_PATH", "PROFILES", "TrainConfig", "alternative_recipes",
            "config_differences", "resolve_config", "resolve_device", "device_name", "batch_dependence_audit", "evaluate",
-           "inference_throughput", "loss_and_accuracy", "loss_function", "misclassified", "predict",
+           "inference_throughput", "loss_and_accuracy", "loss_function", "misclassified", "predict", "probabilities",
            "with_batch_statistics", "build_optimizer", "build_scheduler", "eval_batch_size", "fit",
            "capture_blocker", "graph_forward", "release_graph", "init_from_environment", "rank_and_world"]
 

@@ -51,6 +51,9 @@ class TrainConfig:
     they make the fast path that ``python -m mnistlib bench`` measures. ``compile``: train through
     ``torch.compile`` (the CPU's fast path: fused batch norm and ReLU, the same dropout masks as eager).
     ``min_lr``: the floor of the exponential schedule (Efficient-CapsNet stops its decay at 5e-5).
+    ``ema``: the decay of an exponential moving average of the weights (and batch-norm statistics), updated
+    after every optimiser step, ``w_ema <- ema * w_ema + (1 - ema) * w``; validation, selection and the result
+    use the average (``0``: no average, the weights themselves).
 
     :data:`EXECUTION_ONLY` fields decide how a run is computed, not what: two runs that differ only there
     are the same experiment (:func:`config_differences`).
@@ -79,6 +82,7 @@ class TrainConfig:
     cuda_graph: bool = False
     precision: str = "fp32"
     compile: bool = False
+    ema: float = 0.0
 
     def __post_init__(self):
         problems = []
@@ -98,6 +102,8 @@ class TrainConfig:
             problems.append(f"patience must be at least 1 or None (got {self.patience})")
         if not 0.0 <= self.min_lr < self.lr:
             problems.append(f"min_lr must be at least 0 and below lr (got {self.min_lr} with lr {self.lr})")
+        if not 0.0 <= self.ema < 1.0:
+            problems.append(f"ema must be in [0, 1), a decay such as 0.999 (got {self.ema})")
         if not 0.0 <= self.label_smoothing < 1.0:
             problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
         if self.augment not in AUGMENTATIONS:

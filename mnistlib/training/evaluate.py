@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.functional.classification import multiclass_accuracy, multiclass_confusion_matrix
 
-from ..data import Split
+from ..data import Split, tta_views
 
 DEFAULT_EVAL_BATCH = 2000
 
@@ -41,6 +41,20 @@ def predict(model: torch.nn.Module, split: Split, batch_size: int = DEFAULT_EVAL
         permuted = Split(split.images[order], split.labels[order])
         outputs = torch.cat([model(x) for x, _ in permuted.batches(batch_size)])
         return torch.empty_like(outputs).index_copy_(0, order, outputs)
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def probabilities(model: torch.nn.Module, split: Split, batch_size: int = DEFAULT_EVAL_BATCH,
+                  tta: str = "none") -> torch.Tensor:
+    """Softmax probabilities ``(N, classes)`` for every image of ``split``, in eval mode; ``tta``: a test-time
+    augmentation policy (:data:`mnistlib.data.TTA_POLICIES`) whose views' probabilities are averaged."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([torch.stack([torch.softmax(model(view).float(), 1) for view in tta_views(x, tta)]).mean(0)
+                          for x, _ in split.batches(batch_size)])
     finally:
         model.train(was_training)
 

@@ -142,10 +142,21 @@ def compiled(forward: Callable) -> Callable:
     return torch.compile(forward, options={"fallback_random": True})
 
 
+def weight_average(model: torch.nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
+    """The exponential moving average of ``model``'s weights and buffers (``None`` when ``decay`` is 0):
+    ``update_parameters(model)`` after each step, ``.module`` is the averaged network."""
+    if not decay:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
 def _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch, loss_fn, generator, augment,
-                 bar, shard):
+                 bar, shard, average=None):
     """One pass over ``data.train`` (this replica's share of it); returns (mean loss, accuracy) over the
-    whole training split with a single host sync."""
+    whole training split with a single host sync. ``average``: a :func:`weight_average` updated after each
+    step."""
     model.train()
     total_loss = torch.zeros((), device=data.device)
     correct = torch.zeros((), device=data.device)
@@ -158,6 +169,8 @@ def _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch, 
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if average is not None:
+            average.update_parameters(model)
         if per_batch:
             scheduler.step()
         total_loss += loss.detach().float() * y.shape[0]
@@ -206,6 +219,8 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
     augment = build_augmentation(config.augment, generator, background=-data.mean / data.std)
     loss_fn = loss_function(model, config.label_smoothing)
     eval_bs = eval_batch_size(model, config)
+    average = weight_average(model, config.ema)
+    judged = model if average is None else average.module  # the network validation sees and the run keeps
     if log and getattr(model, "batch_dependent", False):
         source = "as configured" if config.eval_batch_size is not None else "the training batch size"
         log(f"this model's predictions depend on their batch: validation uses batches of {eval_bs} ({source})")
@@ -222,6 +237,8 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         if scheduler is not None:
             scheduler.load_state_dict(saved["scheduler_state"])
         _set_rng_state(saved["rng"], generator)
+        if average is not None:
+            average.load_state_dict(saved["average_state"])
         state.update(saved["state"])
         resumed_from = state["epoch"]
         if log:
@@ -236,6 +253,7 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
             "optimizer_state": optimizer.state_dict(),
             "scheduler_state": scheduler.state_dict() if scheduler is not None else {},
             "rng": _rng_state(generator), "state": state,
+            **({} if average is None else {"average_state": average.state_dict()}),
         }, path)
 
     started = time.perf_counter()
@@ -246,23 +264,23 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
         with tqdm(total=steps, desc=f"epoch {epoch}/{config.epochs}", leave=False,
                   disable=True if quiet else None) as bar:
             train_loss, train_acc = _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch,
-                                                 loss_fn, generator, augment, bar, (rank, world))
+                                                 loss_fn, generator, augment, bar, (rank, world), average)
         train_seconds = time.perf_counter() - t0
-        val_loss, val_acc = loss_and_accuracy(model, data.val, eval_bs)
+        val_loss, val_acc = loss_and_accuracy(judged, data.val, eval_bs)
         if scheduler is not None and not per_batch:
             scheduler.step()
         record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": val_loss,
                   "val_accuracy": val_acc, "lr": lr, "train_seconds": train_seconds,
                   "seconds": time.perf_counter() - t0}
         if watch is not None:  # after the epoch's clock: watching costs no training time
-            record["watch_accuracy"] = loss_and_accuracy(model, watch, eval_bs)[1]
+            record["watch_accuracy"] = loss_and_accuracy(judged, watch, eval_bs)[1]
         state["history"].append(record)
         state["epoch"] = epoch
         better = (val_loss < state["best_val_loss"] if config.select == "val_loss"
                   else val_acc > state["best_val_accuracy"])
         if better:
             state.update(best_epoch=epoch, best_val_loss=val_loss, best_val_accuracy=val_acc, bad_epochs=0,
-                         best_state={k: v.detach().clone() for k, v in model.state_dict().items()})
+                         best_state={k: v.detach().clone() for k, v in judged.state_dict().items()})
         else:
             state["bad_epochs"] += 1
         if config.patience is not None and state["bad_epochs"] >= config.patience:

@@ -1,0 +1,267 @@
+"""How far the paper's 354,138 parameters go: a ladder of recipes for the same network, rung by rung (issue 33).
+
+1. the paper's recipe and 2. the course's improved recipe are the CPU study's runs (``results/full``);
+3. the improved recipe trained twice as long, validated and kept as an exponential moving average of its
+   weights (:data:`LONG_EMA`), trained here;
+4. rung 3's networks with test-time augmentation: the probabilities of a few fixed views of each image
+   averaged (:data:`mnistlib.data.TTA_POLICIES`), the policy chosen on the validation split;
+5. the ensemble of rung 4's five seeds: their probabilities averaged. Its members are fixed in advance (all
+   five seeds); as one number, its interval is a bootstrap over the test images.
+
+Rungs 4 and 5 need each run's outputs, which a run record does not keep: after training, each rung-3 run's
+validation and test probabilities under every policy are stored beside its record (:class:`RunOutputs`,
+``outputs/<run>.npz``, float16). Every choice (the policy) is made on validation; the test set only reports.
+"""
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .configuration import LADDER_MODEL as MODEL, LADDER_OUT, LADDER_SEEDS, LADDER_TAG as TAG, LONG_EMA, STUDY_OUT
+from .record import RunRecord
+from .report import markdown_table, mean_std_text, write_csv
+from .reproduce import export_weights
+from .run import load_trained, train_run
+from .stats import bootstrap_accuracy, bootstrap_difference, decode_predictions, mcnemar, t_interval
+from .summary import load_records, read_runs, test_labels
+from .weights import write_index
+
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A public figure for a small MNIST CNN that the ladder is drawn against (not a claim the course judges)."""
+
+    label: str
+    accuracy: float
+    where: str
+
+
+ANCHORS = (
+    Anchor("a single CNN (cdeotte)", 99.65, "cdeotte/MNIST-CNN-99.75, the mean of single networks"),
+    Anchor("an ensemble of 15 CNNs (cdeotte)", 99.74, "cdeotte/MNIST-CNN-99.75, the ensemble's mean"),
+    Anchor("a vote of 3 CNNs (An et al. 2020)", 99.87, "ansh941/MnistSimpleCNN, the best majority vote"),
+)
+GOALS = {"single": 99.65, "ensemble": 99.75}  # issue 33's goals, percent
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One rung: ``key`` names it in the tables, ``label`` in the book; ``change`` says what it adds."""
+
+    key: str
+    label: str
+    change: str
+
+
+RUNGS = (
+    Rung("paper", "1. paper recipe", "Shao et al.'s recipe: Adam 1e-3, batch 1,000, early stopping (patience 2)"),
+    Rung("improved", "2. improved recipe", "augmentation, AdamW, one-cycle schedule, label smoothing, 30 epochs"),
+    Rung("long_ema", "3. longer, weight average", "60 epochs; the network kept is an exponential moving average "
+                                                  "of the weights (decay 0.999 a step)"),
+    Rung("tta", "4. test-time augmentation", "rung 3, each image's probabilities averaged over fixed views "
+                                             "(the policy chosen on validation)"),
+    Rung("ensemble", "5. ensemble of 5 seeds", "rung 4's five networks, their probabilities averaged"),
+)
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """One run's softmax probabilities, ``(images, 10)`` float16 arrays per split and test-time policy, and
+    the seconds each policy's pass over validation and test took."""
+
+    probabilities: dict[str, np.ndarray]  # "val/none", "test/shifts", ...
+    seconds: dict[str, float]  # policy -> seconds for both splits
+
+    def of(self, split: str, policy: str) -> np.ndarray:
+        return self.probabilities[f"{split}/{policy}"].astype(np.float32)
+
+    def write(self, path: str | Path) -> Path:
+        from ..training.atomic_files import write_atomic
+
+        arrays = {k.replace("/", "__"): v for k, v in self.probabilities.items()}
+        arrays.update({f"seconds__{k}": np.array(v) for k, v in self.seconds.items()})
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        return write_atomic(path, lambda fh: fh.write(buffer.getvalue()))
+
+    @classmethod
+    def read(cls, path: str | Path) -> "RunOutputs":
+        with np.load(path) as arrays:
+            probabilities = {k.replace("__", "/"): arrays[k] for k in arrays.files if not k.startswith("seconds__")}
+            seconds = {k.split("__", 1)[1]: float(arrays[k]) for k in arrays.files if k.startswith("seconds__")}
+        return cls(probabilities, seconds)
+
+
+def compute_outputs(checkpoint: str | Path, device=None) -> RunOutputs:
+    """The probabilities of a finished run's network (its checkpoint holds the selected weights) on the
+    validation and test splits under every test-time policy."""
+    from ..data import TTA_POLICIES
+    from ..training import probabilities
+
+    _, model, data, _ = load_trained(checkpoint, device=device)
+    arrays, seconds = {}, {}
+    for policy in TTA_POLICIES:
+        start = time.perf_counter()
+        for split in ("val", "test"):
+            arrays[f"{split}/{policy}"] = probabilities(model, getattr(data, split), tta=policy).cpu().numpy().astype(np.float16)
+        seconds[policy] = time.perf_counter() - start
+    return RunOutputs(arrays, seconds)
+
+
+def outputs_path(out: str | Path, record: RunRecord) -> Path:
+    return Path(out) / "outputs" / f"{record.name}.npz"
+
+
+def run_ladder(seeds: int = LADDER_SEEDS, out: str | Path = LADDER_OUT, *, profile: str = "full", device=None,
+               compile: bool = False, study: str | Path = STUDY_OUT, log=print) -> list[dict]:
+    """Train (or read back) rung 3's ``seeds`` runs, store each one's outputs, write the ladder's tables
+    (``ladder.csv``, ``summary.md``) after each; returns the rows. Only the ``full`` profile trains rung 3's
+    60 epochs; a shorter profile keeps its own epochs (a test's ladder)."""
+    from .lock import results_lock
+
+    out = Path(out)
+    overrides = LONG_EMA if profile in ("full", "source") else {"ema": LONG_EMA["ema"]}
+    with results_lock(out):
+        for seed in range(seeds):
+            record = train_run(MODEL, profile, out=out / "runs", reuse=True, seed=seed, device=device, quiet=True,
+                               log=None, recipe="improved", tag=TAG, compile=compile or None, **overrides)
+            path = outputs_path(out, record)
+            if not path.exists():
+                compute_outputs(out / "runs" / f"{record.name}.pt", device).write(path)
+            if export_weights(record, out / "runs"):  # seed 0's weights, for the draw page should it win
+                write_index(out)
+            if log:
+                log(f"rung 3 seed {seed}: val {100 * record.val_accuracy:.2f}% test {100 * record.test_accuracy:.2f}% "
+                    f"({record.train_seconds / 60:.1f} min)")
+            rows = write_ladder(out, study)
+    return rows
+
+
+@dataclass(frozen=True)
+class RungResult:
+    """What one rung measured: per-seed test correctness ``(seeds, N)`` (one row for the ensemble), per-seed
+    validation accuracy (percent), CPU minutes per seed, and a note (the chosen policy)."""
+
+    rung: Rung
+    correct: np.ndarray
+    val: list[float]
+    minutes: float
+    note: str = ""
+
+    @property
+    def test(self) -> list[float]:
+        return [100 * float(c.mean()) for c in self.correct]
+
+
+def _minutes(records: list[RunRecord]) -> float:
+    """CPU minutes of training per seed: the median epoch's seconds times the epochs run (a runner paused or
+    sharing the CPU for a while stretches a few epochs, which a sum of the epochs would count)."""
+    return float(np.mean([r.median_epoch_seconds * r.epochs_run for r in records])) / 60
+
+
+def measure(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list[RungResult]:
+    """Every rung with finished runs, in order (a rung whose runs are missing ends the ladder there)."""
+    from ..data import TTA_POLICIES
+
+    labels = test_labels("mnist")
+    by_key = {r.key: r for r in RUNGS}
+    committed = [r for r in load_records(study) if r.model == MODEL and r.dataset == "mnist"]
+    results = []
+    for key, recipe in (("paper", None), ("improved", "improved")):
+        runs = sorted((r for r in committed if r.recipe == recipe), key=lambda r: r.seed)
+        if not runs:
+            return results
+        correct = np.stack([decode_predictions(r.test_predictions) == labels for r in runs])
+        results.append(RungResult(by_key[key], correct, [100 * r.val_accuracy for r in runs], _minutes(runs)))
+    runs = [r for r in read_runs(Path(out) / "runs") if r.tag == TAG and r.tested and outputs_path(out, r).exists()]
+    runs.sort(key=lambda r: r.seed)
+    if not runs:
+        return results
+    outputs = [RunOutputs.read(outputs_path(out, r)) for r in runs]
+    results.append(RungResult(by_key["long_ema"], np.stack([decode_predictions(r.test_predictions) == labels
+                                                            for r in runs]),
+                              [100 * r.val_accuracy for r in runs], _minutes(runs)))
+    val_labels = _val_labels(runs[0])
+    val_accuracy = {p: [100 * float((o.of("val", p).argmax(1) == val_labels).mean()) for o in outputs]
+                    for p in TTA_POLICIES}
+    policy = max(TTA_POLICIES, key=lambda p: (np.mean(val_accuracy[p]), p == "none"))  # a tie keeps no TTA
+    tta_minutes = _minutes(runs) + float(np.mean([o.seconds[policy] for o in outputs])) / 60
+    results.append(RungResult(by_key["tta"], np.stack([o.of("test", policy).argmax(1) == labels for o in outputs]),
+                              val_accuracy[policy], tta_minutes,
+                              f"policy {policy!r}, chosen on validation (" + ", ".join(
+                                  f"{p} {np.mean(v):.2f}%" for p, v in val_accuracy.items()) + ")"))
+    if len(runs) >= LADDER_SEEDS:
+        mean_test = np.mean([o.of("test", policy) for o in outputs], axis=0)
+        mean_val = np.mean([o.of("val", policy) for o in outputs], axis=0)
+        results.append(RungResult(by_key["ensemble"], (mean_test.argmax(1) == labels)[None, :],
+                                  [100 * float((mean_val.argmax(1) == val_labels).mean())], len(runs) * tta_minutes,
+                                  f"{len(runs)} seeds, policy {policy!r}"))
+    return results
+
+
+def _val_labels(record: RunRecord) -> np.ndarray:
+    """The validation labels of a run's split (the study's fixed split of the training set)."""
+    from ..data import load_data
+
+    data = load_data("mnist", device="cpu", split_seed=record.data.get("split_seed", 0))
+    return data.val.labels.numpy()
+
+
+def ladder_rows(results: list[RungResult]) -> list[dict]:
+    """The ladder's table: per rung the test accuracy (mean ± std over seeds, its 95% interval: a t-interval
+    over seeds, or for one network a bootstrap over the test images), the validation accuracy, the paired
+    difference to the rung below (bootstrap over the same test images), McNemar against the rung below
+    (seed 0 against seed 0) and the CPU minutes per seed."""
+    rows = []
+    for i, result in enumerate(results):
+        test = result.test
+        if len(test) > 1:
+            _, low, high = t_interval(test)
+        else:
+            _, low, high = (100 * v for v in bootstrap_accuracy(result.correct))
+        single = len(test) > 1 or result.rung.key != "ensemble"
+        row = {"rung": result.rung.label, "what it adds": result.rung.change, "seeds": len(test) if single else
+               LADDER_SEEDS, "test %": mean_std_text(test) if single else f"{test[0]:.2f} (one ensemble)", "95% interval %": f"{low:.2f}–{high:.2f}",
+               "validation %": mean_std_text(result.val) if single else f"{result.val[0]:.2f} (one ensemble)", "Δ vs rung below (points, 95% CI)": "-",
+               "McNemar vs rung below": "-", "CPU min per seed": f"{result.minutes:.1f}", "note": result.note}
+        if i:
+            below = results[i - 1]
+            diff, dlow, dhigh = (100 * v for v in bootstrap_difference(result.correct, below.correct))
+            row["Δ vs rung below (points, 95% CI)"] = f"{diff:+.2f} ({dlow:+.2f} to {dhigh:+.2f})"
+            test_ = mcnemar(result.correct[0], below.correct[0])
+            row["McNemar vs rung below"] = f"b={test_.b}, c={test_.c}, p={test_.p:.2g}"
+        rows.append(row)
+    return rows
+
+
+def write_ladder(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list[dict]:
+    """``ladder.csv`` and ``summary.md`` in ``out`` from the finished rungs; returns the rows."""
+    from ..training.atomic_files import write_text
+
+    out = Path(out)
+    rows = ladder_rows(measure(out, study))
+    write_csv(rows, out / "ladder.csv")
+    text = ["# The ladder past the paper's claim", "",
+            f"Measured by `python -m mnistlib ladder`: the paper's CNN ({MODEL}, the same parameters on every rung), "
+            "each rung's epoch selected on the validation split and the test set touched once per network. "
+            "Δ is the paired difference of mean test accuracy to the rung below on the same 10,000 test images "
+            "(bootstrap); McNemar compares seed 0 with seed 0 (the ensemble with the rung below's seed 0).", "",
+            markdown_table(rows) if rows else "No rung has finished runs yet.", ""]
+    write_text("\n".join(text), out / "summary.md")
+    return rows
+
+
+def load_ladder(out: str | Path = LADDER_OUT) -> list[dict]:
+    """The committed ladder's rows (``[]`` when there is none)."""
+    import csv
+
+    path = Path(out) / "ladder.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))

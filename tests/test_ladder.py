@@ -1,0 +1,93 @@
+"""The ladder past the paper's claim (issue 33): the weight average, test-time views, stored outputs, the table."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mnistlib.data import Split, tta_views
+from mnistlib.models import get_model
+from mnistlib.study.ladder import RUNGS, RungResult, RunOutputs, ladder_rows
+from mnistlib.training import TrainConfig, fit, predict, probabilities
+from mnistlib.training.loop import weight_average
+
+
+def test_the_weight_average_decay_is_checked():
+    with pytest.raises(ValueError, match="ema must be in"):
+        TrainConfig(ema=1.0)
+
+
+def test_the_weight_average_follows_its_formula():
+    model = torch.nn.Linear(2, 1)
+    average = weight_average(model, 0.9)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    average.update_parameters(model)  # the first update copies the weights
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    average.update_parameters(model)  # then w_ema <- 0.9 w_ema + 0.1 w
+    assert torch.allclose(average.module.weight, 0.9 * (start + 1) + 0.1 * (start + 2))
+    assert weight_average(model, 0.0) is None
+
+
+def test_a_run_with_a_weight_average_keeps_the_average(mnist_cpu):
+    from tests.test_train import subset
+
+    data = subset(mnist_cpu, 300, 200)
+    torch.manual_seed(0)
+    model = get_model("shao_cnn")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fit(model, data, TrainConfig(epochs=1, batch_size=50, ema=0.99, device="cpu"), quiet=True)
+    # six Adam steps of about lr each; the average copies the first and then moves 1% a step: the kept weights
+    # moved about one step's length, the trained ones several
+    moved = (model.state_dict()["features.0.0.weight"] - before["features.0.0.weight"]).abs().mean()
+    plain = get_model("shao_cnn")
+    plain.load_state_dict(before)
+    fit(plain, data, TrainConfig(epochs=1, batch_size=50, device="cpu"), quiet=True)
+    assert moved < 0.5 * (plain.state_dict()["features.0.0.weight"] - before["features.0.0.weight"]).abs().mean()
+
+
+def test_tta_views_shift_by_whole_pixels():
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 10, 10] = 1.0
+    views = tta_views(x, "shifts")
+    assert views[0] is x and len(views) == 5
+    assert torch.allclose(views[1][0, 0, 10, 11], torch.tensor(1.0), atol=1e-6)  # one pixel to the right
+    assert torch.allclose(views[3][0, 0, 11, 10], torch.tensor(1.0), atol=1e-6)  # one pixel down
+    assert float(views[1].sum()) == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="unknown test-time augmentation 'flip'"):
+        tta_views(x, "flip")
+
+
+def test_probabilities_without_views_are_the_softmax_of_the_outputs(mnist_cpu):
+    model = get_model("shao_cnn").eval()
+    split = Split(mnist_cpu.test.images[:64], mnist_cpu.test.labels[:64])
+    assert torch.allclose(probabilities(model, split, 32), torch.softmax(predict(model, split, 32), 1), atol=1e-6)
+    averaged = probabilities(model, split, 32, tta="shifts")
+    assert averaged.shape == (64, 10) and torch.allclose(averaged.sum(1), torch.ones(64), atol=1e-5)
+
+
+def test_run_outputs_round_trip(tmp_path):
+    arrays = {"val/none": np.full((3, 10), 0.1, np.float16), "test/shifts": np.eye(10, dtype=np.float16)[:4]}
+    path = RunOutputs(arrays, {"none": 1.5, "shifts": 2.0}).write(tmp_path / "outputs" / "run.npz")
+    back = RunOutputs.read(path)
+    assert back.seconds == {"none": 1.5, "shifts": 2.0}
+    assert np.array_equal(back.of("test", "shifts"), np.eye(10, dtype=np.float32)[:4])
+
+
+def test_the_ladder_table_compares_each_rung_with_the_one_below():
+    rng = np.random.default_rng(0)
+    below = rng.random((5, 2000)) < 0.99
+    better = below.copy()
+    better[:, :10] = True  # ten more images right in every seed
+    ensemble = better[:1].copy()
+    results = [RungResult(RUNGS[1], below, [99.0] * 5, 16.0), RungResult(RUNGS[2], better, [99.1] * 5, 33.0),
+               RungResult(RUNGS[4], ensemble, [99.2], 165.0, "5 seeds")]
+    rows = ladder_rows(results)
+    assert rows[0]["Δ vs rung below (points, 95% CI)"] == "-"
+    gained = 100 * (better.mean() - below.mean())
+    assert rows[1]["Δ vs rung below (points, 95% CI)"].startswith(f"{gained:+.2f}")
+    assert rows[2]["test %"].endswith("(one ensemble)") and rows[2]["seeds"] == 5
+    low, high = (float(v) for v in rows[2]["95% interval %"].split("–"))
+    assert low < 100 * ensemble.mean() < high  # one network: a bootstrap interval over the test images
