@@ -100,6 +100,15 @@ def cmd_audit_selection(args) -> None:
     print(format_table(rows, list(rows[0])) if rows else "nothing audited")
 
 
+def cmd_collapses(args) -> None:
+    from .study.collapse import check_collapses
+
+    checks = check_collapses(args.out, device=args.device)
+    rows = [{"factor": c.factor, "value": c.value, "seed": c.seed, "recorded val %": f"{c.recorded:.2f}",
+             "batch statistics %": f"{c.batch_statistics:.2f}", "continued %": f"{c.continued:.2f}"} for c in checks]
+    print(format_table(rows, list(rows[0])) if rows else "no collapsed run in the ablation")
+
+
 def cmd_ladder(args) -> None:
     from .study.ladder import run_ladder, write_ladder
 
@@ -281,6 +290,12 @@ def build_parser() -> Parser:
     selection.add_argument("--device")
     selection.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     selection.set_defaults(func=cmd_audit_selection)
+
+    collapses = sub.add_parser("collapses", help="test why the ablation's collapsed runs collapsed (each trained "
+                               "again without early stopping; batch-norm statistics recomputed at its selected epoch)")
+    collapses.add_argument("--out", default=str(ABLATION_OUT))
+    collapses.add_argument("--device")
+    collapses.set_defaults(func=cmd_collapses)
 
     ladder = sub.add_parser("ladder", help="climb the ladder of recipes past the paper's claim (the same CNN: "
                             "longer training with a weight average, test-time augmentation, the ensemble)")

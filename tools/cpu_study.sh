@@ -33,6 +33,7 @@ reproduce --models gecco_dropout gecco_dropout_attention --seeds 5  # chapter 5'
 "$PY" -m mnistlib ladder --device cpu --compile --out "$RESULTS/ladder" --study "$RESULTS/full"
 reproduce --models efficient_capsnet_decoder --seeds 3
 "$PY" -m mnistlib ablate --profile full --seeds 5 --device cpu --compile --out "$RESULTS/ablation"  # every level 5 seeds
+"$PY" -m mnistlib collapses --device cpu --out "$RESULTS/ablation"  # why the collapsed runs collapsed (~5 min each)
 # Optuna over the same factors (validation only; a trial cut off is counted neither done nor pruned, and
 # `--until` adds trials until 50 have finished), then its best configuration on 5 seeds (results/hpo/best.csv).
 "$PY" -m mnistlib tune --profile full --until 50 --final-seeds 5 --device cpu --compile --out "$RESULTS/hpo"

@@ -76,6 +76,15 @@ CONCEPTS = (
             "ex-cmp-squash"),
     Concept("intervals over seeds; measured vs reported", "06_comparison", "The committed study",
             "plots.reported_vs_measured", "ex-cmp-interval"),
+    Concept("why early-stopped runs collapse: batch-norm lag, tested", "04_hyperparameters", "Why do runs collapse?",
+            "load_collapses"),
+    Concept("a moving average of the weights (EMA)", "07_ladder", "Averaging the weights", "plots.noisy_descent",
+            "ex-ladder-horizon"),
+    Concept("test-time augmentation", "07_ladder", "Test-time augmentation", "plots.views", "ex-ladder-views"),
+    Concept("ensembles and correlated errors", "07_ladder", "Ensembles: why averaging networks helps, and why less "
+            "than you might hope", "plots.ensemble_sizes", "ex-ladder-vote"),
+    Concept("paired comparisons on the same test images; the cost of a tenth of a point", "07_ladder",
+            "The ladder, measured", "plots.ladder"),
 )
 
 

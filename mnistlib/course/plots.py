@@ -626,3 +626,86 @@ def bench(rows: list[dict]):
     fig.tight_layout()
     text = "; ".join(f"{m} {p}: {ms:,.0f} ms" for m, p, ms in zip(data["model"], data["path"], data["ms"]))
     return described(fig, f"Milliseconds per training epoch, by model and input path ({', '.join(paths)}). {text}.")
+
+
+def noisy_descent(run: dict, beta: float):
+    """The iterates of noisy gradient descent on a bowl and their moving average
+    (:func:`mnistlib.course.ensembles.noisy_descent`): the path in the plane, and the distance to the minimum
+    against the step (log scale)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(*run["iterates"].T, ".", markersize=2, alpha=0.35, color=PALETTE[0], label="iterates")
+    left.plot(*run["average"].T, "-", linewidth=1.5, color=PALETTE[1], label=f"moving average (β = {beta})")
+    left.plot(0, 0, "k*", markersize=12, label="minimum")
+    left.set_aspect("equal")
+    left.set_title("The path")
+    left.legend(loc="upper left", fontsize=8)
+    steps = np.arange(1, len(run["iterate_distance"]) + 1)
+    right.plot(steps, run["iterate_distance"], color=PALETTE[0], linewidth=0.6, label="iterates")
+    right.plot(steps, run["average_distance"], "--", color=PALETTE[1], linewidth=1.5, label="moving average")
+    right.set_yscale("log")
+    right.set_xlabel("step")
+    right.set_ylabel("distance to the minimum")
+    right.set_title("How far from the minimum")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    half = len(steps) // 2
+    return described(fig, f"Noisy gradient descent on a bowl: over the last {len(steps) - half} steps the iterates "
+                          f"stay {np.mean(run['iterate_distance'][half:]):.2f} from the minimum on average, their "
+                          f"moving average (beta {beta}) {np.mean(run['average_distance'][half:]):.2f}.")
+
+
+def views(images: list, probabilities: np.ndarray, names: list[str]):
+    """Each test-time view of one digit with the network's probability of its most likely class, and the
+    averaged prediction."""
+    winner = int(probabilities.mean(0).argmax())
+    fig, axes = plt.subplots(1, len(images), figsize=(1.6 * len(images), 2.2))
+    for ax, image, p, name in zip(np.atleast_1d(axes), images, probabilities, names):
+        ax.imshow(image.squeeze().cpu().numpy(), cmap="gray_r")
+        ax.set_title(f"{name}\nP({winner}) = {p[winner]:.3f}", fontsize=8)
+        ax.axis("off")
+    fig.suptitle(f"average over the views: P({winner}) = {probabilities.mean(0)[winner]:.3f}", fontsize=10)
+    fig.tight_layout()
+    return described(fig, f"{len(images)} views of one test digit ({', '.join(names)}); the network's probability "
+                          f"of a {winner} in each: {', '.join(f'{p[winner]:.3f}' for p in probabilities)}; "
+                          f"their average {probabilities.mean(0)[winner]:.3f}.")
+
+
+def ensemble_sizes(curves: dict[str, list[float]]):
+    """Accuracy of the average of the first k networks against k, one line per split."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for (name, values), marker, colour in zip(curves.items(), MARKERS, PALETTE):
+        ax.plot(range(1, len(values) + 1), values, marker=marker, color=colour, label=name)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("networks averaged (seeds 0 .. k-1)")
+    ax.set_ylabel("accuracy (%)")
+    ax.legend()
+    fig.tight_layout()
+    text = "; ".join(f"{name}: " + ", ".join(f"{v:.2f}" for v in values) for name, values in curves.items())
+    return described(fig, f"Accuracy of the averaged probabilities of the first k networks, k = 1 to "
+                          f"{max(len(v) for v in curves.values())}. {text}.")
+
+
+def ladder(rows: list[dict], claim: float, anchors, goals: dict[str, float]):
+    """The ladder: each rung's test accuracy (dots: its seeds' mean with the 95% interval) against the paper's
+    claim, the public anchors (grey, dashed) and the goals (dotted); ``rows`` are the ladder's table rows."""
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    means = [float(r["test %"].split()[0]) for r in rows]
+    lows = [float(r["95% interval %"].split("–")[0]) for r in rows]
+    highs = [float(r["95% interval %"].split("–")[1]) for r in rows]
+    x = np.arange(len(rows))
+    ax.errorbar(x, means, yerr=[np.subtract(means, lows), np.subtract(highs, means)], fmt="o", color=PALETTE[0],
+                capsize=4, label="measured: mean, 95% interval")
+    ax.axhline(claim, color=PALETTE[1], linewidth=2, label=f"the paper's claim ({claim:.2f}%)")
+    for anchor, style in zip(anchors, ("--", "-.", ":")):
+        ax.axhline(anchor.accuracy, color="grey", linestyle=style, linewidth=1,
+                   label=f"{anchor.label}: {anchor.accuracy:.2f}%")
+    ax.set_xticks(x, [r["rung"] for r in rows], rotation=20, ha="right")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("One network, five recipes")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    text = "; ".join(f"{r['rung']}: {r['test %']} (interval {r['95% interval %']})" for r in rows)
+    return described(fig, f"Test accuracy of each rung of the ladder against the paper's claim of {claim:.2f}% and "
+                          f"public anchors ({', '.join(f'{a.label} {a.accuracy:.2f}%' for a in anchors)}). {text}. "
+                          f"The goals: a single network at {goals['single']:.2f}%, the ensemble at "
+                          f"{goals['ensemble']:.2f}%.")

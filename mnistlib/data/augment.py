@@ -157,16 +157,19 @@ TTA_POLICIES = {
 }
 
 
-def tta_views(x: torch.Tensor, policy: str) -> list[torch.Tensor]:
-    """The views of ``x`` ``(B, C, H, W)`` that test-time augmentation ``policy`` (a key of
-    :data:`TTA_POLICIES`) averages over: each ``(degrees, dx, dy)`` rotates by ``degrees`` and shifts by
-    ``dx`` pixels right and ``dy`` down, through ``grid_sample`` with the border (background) repeated; the
-    identity view is ``x`` itself."""
-    if policy not in TTA_POLICIES:
-        raise ValueError(f"unknown test-time augmentation {policy!r}: choose one of {', '.join(TTA_POLICIES)}")
+def tta_views(x: torch.Tensor, policy) -> list[torch.Tensor]:
+    """The views of ``x`` ``(B, C, H, W)`` that test-time augmentation averages over: ``policy`` is a key of
+    :data:`TTA_POLICIES` or a sequence of your own ``(degrees, dx, dy)``. Each view rotates by ``degrees`` and
+    shifts by ``dx`` pixels right and ``dy`` down, through ``grid_sample`` with the border (background)
+    repeated; the identity view is ``x`` itself."""
+    if isinstance(policy, str):
+        if policy not in TTA_POLICIES:
+            raise ValueError(f"unknown test-time augmentation {policy!r}: choose one of {', '.join(TTA_POLICIES)} "
+                             "or give the views as (degrees, dx, dy) tuples")
+        policy = TTA_POLICIES[policy]
     n, _, h, w = x.shape
     views = []
-    for degrees, dx, dy in TTA_POLICIES[policy]:
+    for degrees, dx, dy in policy:
         if (degrees, dx, dy) == (0.0, 0, 0):
             views.append(x)
             continue

@@ -9,7 +9,7 @@ sources' claims. Its parts, by job:
 - the hyperparameter studies (:mod:`.hyperparameters`), the CPU plan (:mod:`.plan`), the benchmarks
   (:mod:`.bench`), the device comparison (:mod:`.device_comparison`), the ONNX export (:mod:`.export`), the
   audit of what test-set selection adds (:mod:`.selection_audit`), the ladder of recipes past the paper's claim
-  (:mod:`.ladder`).
+  (:mod:`.ladder`), the test of why the ablation's collapsed runs collapsed (:mod:`.collapse`).
 
 ``__all__`` is what the other layers (the course, the command line) may use; a test holds them to it.
 """
@@ -22,7 +22,7 @@ from .report import markdown_table, mean_std_text
 from .reproduce import reproduce, weights_path
 from .run import evaluate_checkpoint, load_trained, normalization, train_run
 from .stats import decode_predictions
-from .summary import StudyRow, error_points, load_records, read_summary
+from .summary import StudyRow, error_points, load_records, read_summary, test_labels
 from .weights import Weights, WeightsError, get_weights, registry
 
 __all__ = [
@@ -35,13 +35,14 @@ __all__ = [
     # claims and verdicts
     "DECAY_GAIN", "NO_VERDICT", "ablation_beside", "claim_rows", "pending_models", "params_table",
     # the summary and its readers
-    "StudyRow", "error_points", "load_records", "read_summary", "markdown_table", "mean_std_text",
+    "StudyRow", "error_points", "load_records", "read_summary", "test_labels", "markdown_table", "mean_std_text",
     "decode_predictions",
     # the other studies, used by the command line and the book through their modules
     "AblationRun", "ablation_table", "load_ablation", "retrain_best", "run_ablation", "tune",
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
     "compare_devices", "describe_export", "export_onnx", "AuditedRun", "audit_selection", "load_audit", "audit_table",
-    "run_ladder", "write_ladder", "load_ladder",
+    "check_collapses", "load_collapses",
+    "run_ladder", "write_ladder", "load_ladder", "finished_outputs", "validation_labels", "ANCHORS", "GOALS",
 ]
 
 
@@ -54,7 +55,8 @@ def __getattr__(name: str):
             "compare_devices": "device_comparison", "describe_export": "export", "export_onnx": "export",
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
             "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",
-            "load_ladder": "ladder"}
+            "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_outputs": "ladder", "validation_labels": "ladder",
+            "ANCHORS": "ladder", "GOALS": "ladder"}
     if name in lazy:
         import importlib
 

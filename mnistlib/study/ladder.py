@@ -178,15 +178,14 @@ def measure(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list
             return results
         correct = np.stack([decode_predictions(r.test_predictions) == labels for r in runs])
         results.append(RungResult(by_key[key], correct, [100 * r.val_accuracy for r in runs], _minutes(runs)))
-    runs = [r for r in read_runs(Path(out) / "runs") if r.tag == TAG and r.tested and outputs_path(out, r).exists()]
-    runs.sort(key=lambda r: r.seed)
-    if not runs:
+    finished = finished_outputs(out)
+    if not finished:
         return results
-    outputs = [RunOutputs.read(outputs_path(out, r)) for r in runs]
+    runs, outputs = [r for r, _ in finished], [o for _, o in finished]
     results.append(RungResult(by_key["long_ema"], np.stack([decode_predictions(r.test_predictions) == labels
                                                             for r in runs]),
                               [100 * r.val_accuracy for r in runs], _minutes(runs)))
-    val_labels = _val_labels(runs[0])
+    val_labels = validation_labels()
     val_accuracy = {p: [100 * float((o.of("val", p).argmax(1) == val_labels).mean()) for o in outputs]
                     for p in TTA_POLICIES}
     policy = max(TTA_POLICIES, key=lambda p: (np.mean(val_accuracy[p]), p == "none"))  # a tie keeps no TTA
@@ -204,12 +203,17 @@ def measure(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list
     return results
 
 
-def _val_labels(record: RunRecord) -> np.ndarray:
-    """The validation labels of a run's split (the study's fixed split of the training set)."""
+def finished_outputs(out: str | Path = LADDER_OUT) -> list[tuple[RunRecord, RunOutputs]]:
+    """Rung 3's finished runs with their stored outputs, by seed (``[]`` while none has finished)."""
+    runs = [r for r in read_runs(Path(out) / "runs") if r.tag == TAG and r.tested and outputs_path(out, r).exists()]
+    return [(r, RunOutputs.read(outputs_path(out, r))) for r in sorted(runs, key=lambda r: r.seed)]
+
+
+def validation_labels() -> np.ndarray:
+    """The labels of the study's validation split (the fixed 5,000 images every run selects on)."""
     from ..data import load_data
 
-    data = load_data("mnist", device="cpu", split_seed=record.data.get("split_seed", 0))
-    return data.val.labels.numpy()
+    return load_data("mnist", device="cpu").val.labels.numpy()
 
 
 def ladder_rows(results: list[RungResult]) -> list[dict]:
