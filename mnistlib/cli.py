@@ -228,7 +228,7 @@ def cmd_plan(args) -> None:
 def cmd_book(args) -> None:
     from .course.book import build_book
 
-    build_book(args.profile, args.out)
+    build_book(args.profile, args.out, workers=args.workers)
 
 
 WAIT_HELP = ("when another runner holds the results folder's lock, wait for it to finish (default: stop at once, "
@@ -366,6 +366,8 @@ def build_parser() -> Parser:
     book = sub.add_parser("book", help="execute the chapters with papermill and build the Jupyter Book")
     book.add_argument("--profile", choices=PROFILES, default="quick")
     book.add_argument("--out", default="_build", help="build folder (default _build/)")
+    book.add_argument("--workers", type=int, default=1, help="chapters executed at once, each in its own kernel "
+                      "with an equal share of the CPU's threads (default 1)")
     book.set_defaults(func=cmd_book)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
 from pathlib import Path
 
@@ -13,6 +14,18 @@ import pytest
 from mnistlib.course.serve import served, system_chromium
 from mnistlib.data import DatasetSpec, IdxFile
 from mnistlib.data import catalog
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, each worker (and every process it starts: the command line, notebook kernels) gets an
+    equal share of the CPU's threads: OpenMP threads that outnumber the cores spin and wait for each other."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -77,7 +90,7 @@ def smoke_book(tmp_path_factory) -> Path:
     """The book built once under the smoke profile (papermill, then Jupyter Book): its HTML folder."""
     from mnistlib.course.book import build_book
 
-    return build_book("smoke", tmp_path_factory.mktemp("book") / "build", log=None)
+    return build_book("smoke", tmp_path_factory.mktemp("book") / "build", log=None, workers=2)  # 2 kernels: -30%
 
 
 @pytest.fixture(scope="session")

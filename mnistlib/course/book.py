@@ -66,43 +66,64 @@ class ChapterFailed(RuntimeError):
 
 
 def execute_chapters(profile: str, out: Path, *, root: Path = ROOT, only: list[str] | None = None,
-                     log=print, progress: bool = True) -> list[Path]:
+                     log=print, progress: bool = True, workers: int = 1) -> list[Path]:
     """Execute every chapter (or those whose name contains an entry of ``only``) into ``out/notebooks``,
     each with a progress bar over its cells. Every chapter runs even when one fails; then
-    :class:`ChapterFailed` names the failures (chapter, cell, error)."""
+    :class:`ChapterFailed` names the failures (chapter, cell, error).
+
+    ``workers``: chapters executed at once, each in its own kernel, in the table of contents' order. With
+    more than one, each kernel gets an equal share of the CPU's threads (``OMP_NUM_THREADS``), and the
+    progress bars give way to one line per chapter. No two chapters write the same run (a chapter that
+    trains names its runs by profile in its own folder, or reads the committed study)."""
     import papermill
+    from concurrent.futures import ThreadPoolExecutor
     from papermill.exceptions import PapermillExecutionError
 
     log = log or (lambda *_: None)
-    failures = []
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     env_runs = os.environ.setdefault("MNIST_COURSE_RUNS", str((root / "runs" / "book").resolve()))
     absolute_data_paths()  # the kernels run in the repository's root, not necessarily here
-    done = []
-    for notebook in chapters(root):
-        if only and not any(key in notebook.name for key in only):
-            continue
+    todo = [nb for nb in chapters(root) if not only or any(key in nb.name for key in only)]
+    workers = max(1, min(workers, len(todo) or 1))
+
+    def execute(notebook: Path) -> tuple[Path, str | None]:
         target = out / "notebooks" / notebook.name
         t0 = time.perf_counter()
         log(f"executing {notebook.name} (profile {profile}, runs in {env_runs})")
         try:
             papermill.execute_notebook(str(notebook), str(target), parameters={"profile": profile},
-                                       cwd=str(root), kernel_name="python3", progress_bar=progress)
+                                       cwd=str(root), kernel_name="python3", progress_bar=progress and workers == 1)
         except PapermillExecutionError as error:
-            failures.append(f"{notebook.name}, cell {error.cell_index} (execution {error.exec_count}): "
-                            f"{error.ename}: {error.evalue}")
-            log(f"  FAILED: {failures[-1]}")
-            continue
-        log(f"  done in {time.perf_counter() - t0:.0f} s")
-        done.append(target)
+            failure = (f"{notebook.name}, cell {error.cell_index} (execution {error.exec_count}): "
+                       f"{error.ename}: {error.evalue}")
+            log(f"  FAILED: {failure}")
+            return target, failure
+        log(f"  {notebook.name} done in {time.perf_counter() - t0:.0f} s")
+        return target, None
+
+    threads = {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // workers))} if workers > 1 else {}
+    saved = {k: os.environ.get(k) for k in threads}
+    os.environ.update(threads)  # the kernels inherit it when they start
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(execute, todo))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    failures = [failure for _, failure in results if failure]
     if failures:
         raise ChapterFailed("chapters that failed (their executed copies, with the traceback, are in "
                             f"{out / 'notebooks'}):\n" + "\n".join(f"- {f}" for f in failures))
-    return done
+    return [target for target, failure in results if not failure]
 
 
-def build_book(profile: str = "quick", out: str | Path = "_build", *, root: Path = ROOT, log=print) -> Path:
-    """Execute the chapters with ``profile`` and render the book; returns the HTML folder."""
+def build_book(profile: str = "quick", out: str | Path = "_build", *, root: Path = ROOT, log=print,
+               workers: int = 1) -> Path:
+    """Execute the chapters with ``profile`` (``workers`` at once: :func:`execute_chapters`) and render the
+    book; returns the HTML folder."""
     log = log or (lambda *_: None)
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
@@ -126,7 +147,7 @@ def build_book(profile: str = "quick", out: str | Path = "_build", *, root: Path
     prepare_demo(source, root, log=log)
     failed = None
     try:
-        execute_chapters(profile, source, root=root, log=log)
+        execute_chapters(profile, source, root=root, log=log, workers=workers)
     except ChapterFailed as error:
         failed = error  # render what was built, then say what failed
     executable = Path(sys.executable).with_name("jupyter-book")

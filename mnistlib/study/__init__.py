@@ -42,7 +42,7 @@ __all__ = [
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
     "compare_devices", "describe_export", "export_onnx", "AuditedRun", "audit_selection", "load_audit", "audit_table",
     "check_collapses", "load_collapses",
-    "run_ladder", "write_ladder", "load_ladder", "finished_outputs", "validation_labels", "ANCHORS", "GOALS",
+    "run_ladder", "write_ladder", "load_ladder", "finished_outputs", "validation_labels", "ANCHORS", "GOALS", "RUNGS",
 ]
 
 
@@ -56,7 +56,7 @@ def __getattr__(name: str):
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
             "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",
             "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_outputs": "ladder", "validation_labels": "ladder",
-            "ANCHORS": "ladder", "GOALS": "ladder"}
+            "ANCHORS": "ladder", "GOALS": "ladder", "RUNGS": "ladder"}
     if name in lazy:
         import importlib
 

@@ -199,7 +199,8 @@ def measure(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list
         mean_val = np.mean([o.of("val", policy) for o in outputs], axis=0)
         results.append(RungResult(by_key["ensemble"], (mean_test.argmax(1) == labels)[None, :],
                                   [100 * float((mean_val.argmax(1) == val_labels).mean())], len(runs) * tta_minutes,
-                                  f"{len(runs)} seeds, policy {policy!r}"))
+                                  f"{len(runs)} seeds, policy {policy!r}; its CPU minutes are those of all "
+                                  f"{len(runs)} networks"))
     return results
 
 
