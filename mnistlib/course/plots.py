@@ -658,12 +658,15 @@ def views(images: list, probabilities: np.ndarray, names: list[str]):
     """Each test-time view of one digit with the network's probability of its most likely class, and the
     averaged prediction."""
     winner = int(probabilities.mean(0).argmax())
-    fig, axes = plt.subplots(1, len(images), figsize=(1.6 * len(images), 2.2))
-    for ax, image, p, name in zip(np.atleast_1d(axes), images, probabilities, names):
-        ax.imshow(image.squeeze().cpu().numpy(), cmap="gray_r")
-        ax.set_title(f"{name}\nP({winner}) = {p[winner]:.3f}", fontsize=8)
+    columns = min(4, len(images))
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.5 * rows), squeeze=False)
+    for ax in axes.flat:
         ax.axis("off")
-    fig.suptitle(f"average over the views: P({winner}) = {probabilities.mean(0)[winner]:.3f}", fontsize=10)
+    for ax, image, p, name in zip(axes.flat, images, probabilities, names):
+        ax.imshow(image.squeeze().cpu().numpy(), cmap="gray_r")
+        ax.set_title(f"{name}\nP({winner}) = {p[winner]:.3f}", fontsize=11)
+    fig.suptitle(f"average over the views: P({winner}) = {probabilities.mean(0)[winner]:.3f}", fontsize=12)
     fig.tight_layout()
     return described(fig, f"{len(images)} views of one test digit ({', '.join(names)}); the network's probability "
                           f"of a {winner} in each: {', '.join(f'{p[winner]:.3f}' for p in probabilities)}; "
