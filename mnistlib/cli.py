@@ -100,6 +100,12 @@ def cmd_audit_selection(args) -> None:
     print(format_table(rows, list(rows[0])) if rows else "nothing audited")
 
 
+def cmd_batch_audit(args) -> None:
+    from .study.batch_audit import write_batch_audits
+
+    print(f"wrote {write_batch_audits(args.results, device=args.device)}")
+
+
 def cmd_collapses(args) -> None:
     from .study.collapse import check_collapses
 
@@ -290,6 +296,12 @@ def build_parser() -> Parser:
     selection.add_argument("--device")
     selection.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     selection.set_defaults(func=cmd_audit_selection)
+
+    batch = sub.add_parser("batch-audit", help="audit the committed networks' batch dependence once (chapter 5 reads "
+                           "it; a network is audited again when its weights change)")
+    batch.add_argument("--results", default=str(STUDY_OUT))
+    batch.add_argument("--device")
+    batch.set_defaults(func=cmd_batch_audit)
 
     collapses = sub.add_parser("collapses", help="test why the ablation's collapsed runs collapsed (each trained "
                                "again without early stopping; batch-norm statistics recomputed at its selected epoch)")

@@ -14,6 +14,7 @@ while :; do  # the summaries read ablation.csv, which the runner appends to: com
     "$PY" -m mnistlib reproduce --summary-only --out results/gpu --compare-with results/full >/dev/null
   fi
   "$PY" -m mnistlib plan >/dev/null
+  "$PY" -m mnistlib batch-audit >/dev/null  # chapter 5's audit of the committed networks, where their weights changed
   if [ -f "$csv" ]; then "$PY" -m mnistlib ablate --summary-only >/dev/null; fi
   if [ -d results/ladder/runs ]; then "$PY" -m mnistlib ladder --summary-only >/dev/null; fi
   git add results

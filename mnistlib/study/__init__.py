@@ -9,7 +9,8 @@ sources' claims. Its parts, by job:
 - the hyperparameter studies (:mod:`.hyperparameters`), the CPU plan (:mod:`.plan`), the benchmarks
   (:mod:`.bench`), the device comparison (:mod:`.device_comparison`), the ONNX export (:mod:`.export`), the
   audit of what test-set selection adds (:mod:`.selection_audit`), the ladder of recipes past the paper's claim
-  (:mod:`.ladder`), the test of why the ablation's collapsed runs collapsed (:mod:`.collapse`).
+  (:mod:`.ladder`), the test of why the ablation's collapsed runs collapsed (:mod:`.collapse`), chapter 5's
+  batch-dependence audit of the committed networks (:mod:`.batch_audit`).
 
 ``__all__`` is what the other layers (the course, the command line) may use; a test holds them to it.
 """
@@ -41,7 +42,7 @@ __all__ = [
     "AblationRun", "ablation_table", "load_ablation", "retrain_best", "run_ablation", "tune",
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
     "compare_devices", "describe_export", "export_onnx", "AuditedRun", "audit_selection", "load_audit", "audit_table",
-    "check_collapses", "load_collapses",
+    "check_collapses", "load_collapses", "load_batch_audits", "write_batch_audits",
     "run_ladder", "write_ladder", "load_ladder", "finished_outputs", "validation_labels", "ANCHORS", "GOALS", "RUNGS",
 ]
 
@@ -55,7 +56,7 @@ def __getattr__(name: str):
             "compare_devices": "device_comparison", "describe_export": "export", "export_onnx": "export",
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
             "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",
-            "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_outputs": "ladder", "validation_labels": "ladder",
+            "load_batch_audits": "batch_audit", "write_batch_audits": "batch_audit", "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_outputs": "ladder", "validation_labels": "ladder",
             "ANCHORS": "ladder", "GOALS": "ladder", "RUNGS": "ladder"}
     if name in lazy:
         import importlib

@@ -9,12 +9,12 @@ from . import checkpoint
 from .atomic_files import write_atomic, write_json, write_text
 from .config import FAST_PATH, PROFILES, TrainConfig, alternative_recipes, config_differences, resolve_config
 from .device import device_name, resolve_device
-from .evaluate import (batch_dependence_audit, evaluate, inference_throughput, loss_and_accuracy, loss_function,
+from .evaluate import (BatchDependenceAudit, batch_dependence_audit, evaluate, inference_throughput, loss_and_accuracy, loss_function,
                        misclassified, predict, probabilities, with_batch_statistics)
 from .loop import build_optimizer, build_scheduler, eval_batch_size, fit, weight_average
 
 __all__ = ["checkpoint", "write_atomic", "write_json", "write_text", "FAST_PATH", "PROFILES", "TrainConfig", "alternative_recipes",
-           "config_differences", "resolve_config", "resolve_device", "device_name", "batch_dependence_audit", "evaluate",
+           "config_differences", "resolve_config", "resolve_device", "device_name", "BatchDependenceAudit", "batch_dependence_audit", "evaluate",
            "inference_throughput", "loss_and_accuracy", "loss_function", "misclassified", "predict", "probabilities",
            "with_batch_statistics", "build_optimizer", "build_scheduler", "eval_batch_size", "fit", "weight_average",
            "capture_blocker", "graph_forward", "release_graph", "init_from_environment", "rank_and_world"]
