@@ -20,7 +20,7 @@ def test_torchvision_pipeline_reads_the_same_normalised_images(tmp_path, monkeyp
 
 def test_bench_on_cpu_prints_every_path_and_writes_its_provenance(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MNISTLIB_CACHE", str(tmp_path / "cache"))
-    assert main(["bench", "--device", "cpu", "--subset", "5000", "--out", str(tmp_path / "bench")]) == 0
+    assert main(["bench", "--device", "cpu", "--subset", "5000", "--epochs", "2", "--out", str(tmp_path / "bench")]) == 0
     printed = capsys.readouterr().out
     for path in ("dataloader-0", "dataloader-4", "device-eager", "device-fast"):
         assert path in printed
