@@ -245,3 +245,28 @@ def reruns_sentence(reruns: list[Rerun]) -> str:
             "last digit and the same prediction for every test image. A seed's figure belongs to the seed (its "
             "initial weights, data order and dropout masks), not to the run: on this CPU, the spread between "
             "seeds is all the variation there is.")
+
+
+def batch_audits(networks: list[tuple[str, RunRecord]], profile: str, device=None):
+    """Chapter 5's batch-dependence audit of each ``(label, record)``: read from the committed
+    ``results/full/batch_audit.json`` where it measured these very weights (:mod:`mnistlib.study.batch_audit`),
+    else measured here (on 2,000 test images under the smoke profile). Returns ``(accuracy by batch size per
+    label, the table's rows, the labels read from the committed file)``."""
+    from ..study import load_batch_audits
+    from ..training import batch_dependence_audit
+
+    folder = study_folder()
+    committed = load_batch_audits(folder) if folder is not None else {}
+    audits, rows, read = {}, [], []
+    for label, record in networks:
+        audit = committed.get(label) if record.profile == "full" else None
+        if audit is None:
+            model, data = trained_model(record, device)
+            audit = batch_dependence_audit(model, data.test.head(2000) if profile == "smoke" else data.test)
+        else:
+            read.append(label)
+        audits[label] = audit.accuracy_by_batch_size
+        rows.append({"model": f"{label} ({record.profile})",
+                     **{f"B={b:,}": f"{100 * a:.2f}" for b, a in audit.accuracy_by_batch_size.items()},
+                     "changed predictions": f"{audit.changed_count:,} ({100 * audit.changed_fraction:.2f}%)"})
+    return audits, rows, read
