@@ -28,6 +28,22 @@ def pytest_configure(config):
         torch.set_num_threads(threads)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """``--dist loadgroup`` keeps each ``xdist_group`` on one worker (the smoke book's tests share one build).
+    pytest-xdist 3.8 names the group by rewriting ``item._nodeid``, which pytest 9 no longer reads (a node's id
+    is ``item._id``): without this, the group is split and each worker builds the smoke book."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and not item.nodeid.endswith("@" + "_".join(names)):
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
     """Encode a uint8 array in the IDX format."""
     header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
