@@ -26,8 +26,8 @@ from .record import RunRecord
 from .report import markdown_table, mean_std_text, write_csv
 from .reproduce import export_weights
 from .run import load_trained, train_run
-from .stats import bootstrap_accuracy, bootstrap_difference, decode_predictions, mcnemar, t_interval
-from .summary import load_records, read_runs, test_labels
+from .stats import bootstrap_accuracy, bootstrap_difference, mcnemar, t_interval
+from .summary import _correctness, load_records, read_runs, test_labels
 from .weights import write_index
 
 
@@ -176,15 +176,14 @@ def measure(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list
         runs = sorted((r for r in committed if r.recipe == recipe), key=lambda r: r.seed)
         if not runs:
             return results
-        correct = np.stack([decode_predictions(r.test_predictions) == labels for r in runs])
-        results.append(RungResult(by_key[key], correct, [100 * r.val_accuracy for r in runs], _minutes(runs)))
+        results.append(RungResult(by_key[key], _correctness(runs, labels), [100 * r.val_accuracy for r in runs],
+                                  _minutes(runs)))
     finished = finished_outputs(out)
     if not finished:
         return results
     runs, outputs = [r for r, _ in finished], [o for _, o in finished]
-    results.append(RungResult(by_key["long_ema"], np.stack([decode_predictions(r.test_predictions) == labels
-                                                            for r in runs]),
-                              [100 * r.val_accuracy for r in runs], _minutes(runs)))
+    results.append(RungResult(by_key["long_ema"], _correctness(runs, labels), [100 * r.val_accuracy for r in runs],
+                              _minutes(runs)))
     val_labels = validation_labels()
     val_accuracy = {p: [100 * float((o.of("val", p).argmax(1) == val_labels).mean()) for o in outputs]
                     for p in TTA_POLICIES}
