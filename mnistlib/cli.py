@@ -208,7 +208,7 @@ def cmd_ablate(args) -> None:
 def cmd_export(args) -> None:
     from .study.export import describe_export, export_onnx
 
-    path = export_onnx(args.weights, args.onnx)
+    path = export_onnx(args.weights, args.onnx, layers=args.layers)
     about = describe_export(path)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and {path.with_suffix('.json').name}: {about['model']}"
           f"{' (' + about['recipe'] + ')' if about['recipe'] else ''}, seed {about['seed']}, test "
@@ -372,6 +372,8 @@ def build_parser() -> Parser:
                             "batch) with a JSON of its provenance beside it")
     export.add_argument("weights", help="a run's <run>.weights.pt or <run>.pt, its <run>.json beside it")
     export.add_argument("--onnx", required=True, help="the ONNX file to write")
+    export.add_argument("--layers", action="store_true", help="also output every conv block's maps, the first "
+                        "convolution before batch norm and the softmax (Shao et al.'s CNN: the draw page's view)")
     export.set_defaults(func=cmd_export)
     sub.add_parser("sync", help="regenerate the chapters' launch links and install cell and the README's badges "
                    "from _config.yml's repository URL").set_defaults(func=cmd_sync)

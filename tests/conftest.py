@@ -103,8 +103,12 @@ def mnist_cpu(mnist_dir):
 
 @pytest.fixture(scope="session")
 def smoke_book(tmp_path_factory) -> Path:
-    """The book built once under the smoke profile (papermill, then Jupyter Book): its HTML folder."""
+    """The book built once under the smoke profile (papermill, then Jupyter Book): its HTML folder.
+    ``MNISTLIB_TEST_BOOK=<html folder>`` reuses one built earlier (while working on a page; never in CI)."""
     from mnistlib.course.book import build_book
+
+    if os.environ.get("MNISTLIB_TEST_BOOK"):
+        return Path(os.environ["MNISTLIB_TEST_BOOK"])
 
     return build_book("smoke", tmp_path_factory.mktemp("book") / "build", log=None, workers=2)  # 2 kernels: -30%
 

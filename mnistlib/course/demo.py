@@ -1,9 +1,13 @@
 """The "draw a digit" page's files, put into the built book's static folder by the build.
 
 - ``book/demo/shao_cnn.onnx`` and its ``.json``: the study's ``shao_cnn (improved)`` seed-0 run, exported by
-  ``python -m mnistlib export`` (committed, 1.4 MB), and ``book/demo/draw.js`` / ``draw.css``: the page's code;
-- ``digits.json``: one MNIST test digit per class and ten test digits the exported run gets wrong, their
-  pixels read from the MNIST files at build time (never committed);
+  ``python -m mnistlib export ... --layers`` with every conv block's maps as outputs (committed, 1.4 MB);
+  ``book/demo/gecco.onnx`` and its ``.json``: the committed GECCO (seed 0, 0.3 MB), whose answer depends on
+  its batch; ``book/demo/draw.js`` / ``draw.css``: the page's code;
+- ``digits.json``: one MNIST test digit per class, the :data:`MISTAKES` test digits the exported network gets
+  wrong most confidently (with that confidence, computed here from the committed weights), and the
+  :data:`COMPANIONS` test digits that share GECCO's batch with the reader's digit; pixels read from the MNIST
+  files at build time (never committed);
 - onnxruntime-web's WebAssembly build, pinned, fetched once with npm (:func:`assets.npm_package`); without
   npm the page says what to install.
 """
@@ -14,34 +18,49 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..data.locate import load_arrays
-from ..study.record import RunRecord
-from ..study.stats import decode_predictions
 from .assets import VENDOR, npm_package
 from ..data import REPOSITORY_ROOT as ROOT
-from ..study import STUDY_OUT, get_weights
+from ..study import STUDY_OUT, audit_of, get_weights, load_for_export
 
 ORT_WEB_VERSION = "1.30.0"
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 DEMO = Path("book") / "demo"
 EXPORTED_WEIGHTS = "shao_cnn-improved-full-seed0"  # what shao_cnn.onnx is: its name in the weights' registry
-PAGE_FILES = ("shao_cnn.onnx", "shao_cnn.json", "draw.js", "draw.css")
+GECCO_WEIGHTS = "gecco-full-seed0"  # what gecco.onnx is
+PAGE_FILES = ("shao_cnn.onnx", "shao_cnn.json", "gecco.onnx", "gecco.json", "draw.js", "draw.css")
 MISTAKES = 10
+COMPANIONS = 63  # the test digits beside the reader's in GECCO's batch of 64 (its training batch)
 
 
-def demo_digits(record: RunRecord, dataset: str = "mnist") -> dict:
-    """One test digit per class (the first of each), and the first :data:`MISTAKES` test digits ``record``'s
-    network misclassifies, with their pixels (0-255, row-major) and what it predicted."""
+def test_probabilities(name: str = EXPORTED_WEIGHTS, dataset: str = "mnist", root: Path = ROOT) -> np.ndarray:
+    """(10000, 10): the softmax of the committed network ``name`` on every test digit, as the page computes it
+    (raw pixels in, the normalisation inside the network)."""
+    network, _ = load_for_export(get_weights(name, root / STUDY_OUT).file)
+    images = torch.from_numpy(load_arrays(dataset)["test_images"][:, None].astype(np.float32))
+    with torch.no_grad():
+        return torch.cat([network(part).softmax(1) for part in images.split(1000)]).numpy()
+
+
+def demo_digits(probabilities: np.ndarray, dataset: str = "mnist") -> dict:
+    """One test digit per class (the first of each); the :data:`MISTAKES` test digits the network (its test
+    ``probabilities``, (10000, 10)) misclassifies most confidently, most confident first, with what it predicted
+    and that probability; and the first :data:`COMPANIONS` test digits. Pixels 0-255, row-major."""
     arrays = load_arrays(dataset)
     images, labels = arrays["test_images"], arrays["test_labels"]
-    predicted = decode_predictions(record.test_predictions)
+    predicted, confidence = probabilities.argmax(1), probabilities.max(1)
     samples = [{"index": int(i), "label": int(labels[i]), "caption": f"{labels[i]}",
                 "pixels": images[i].reshape(-1).tolist()} for i in (int(np.argmax(labels == d)) for d in range(10))]
-    wrong = np.flatnonzero(predicted != labels)[:MISTAKES]
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
     mistakes = [{"index": int(i), "label": int(labels[i]), "predicted": int(predicted[i]),
-                 "caption": f"{labels[i]}→{predicted[i]}", "pixels": images[i].reshape(-1).tolist()} for i in wrong]
-    return {"samples": samples, "mistakes": mistakes}
+                 "confidence": float(confidence[i]), "caption": f"{labels[i]}→{predicted[i]} ({100 * confidence[i]:.0f}%)",
+                 "pixels": images[i].reshape(-1).tolist()} for i in wrong]
+    companions = [{"index": i, "label": int(labels[i]), "pixels": images[i].reshape(-1).tolist()}
+                  for i in range(COMPANIONS)]
+    return {"samples": samples, "mistakes": mistakes, "companions": companions}
 
 
 def prepare_demo(source: Path, root: Path = ROOT, *, log=print) -> bool:
@@ -52,8 +71,11 @@ def prepare_demo(source: Path, root: Path = ROOT, *, log=print) -> bool:
     target.mkdir(parents=True, exist_ok=True)
     for name in PAGE_FILES:
         shutil.copy(root / DEMO / name, target / name)
-    record = get_weights(EXPORTED_WEIGHTS, root / STUDY_OUT).record
-    (target / "digits.json").write_text(json.dumps(demo_digits(record)))
+    digits = demo_digits(test_probabilities(root=root))
+    audit = audit_of(GECCO_WEIGHTS, root / STUDY_OUT)  # chapter 5's measurement, for the page's GECCO sentence
+    if audit is not None:
+        digits["gecco_audit"] = {str(b): a for b, a in audit.accuracy_by_batch_size.items()}
+    (target / "digits.json").write_text(json.dumps(digits))
     package = npm_package("onnxruntime-web", ORT_WEB_VERSION, log=log)
     if package is None:
         log("note: onnxruntime-web is missing (install npm: apt-get install npm); the 'draw a digit' page will say so")

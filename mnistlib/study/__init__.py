@@ -41,8 +41,8 @@ __all__ = [
     # the other studies, used by the command line and the book through their modules
     "AblationRun", "ablation_table", "load_ablation", "retrain_best", "run_ablation", "tune",
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
-    "compare_devices", "describe_export", "export_onnx", "AuditedRun", "audit_selection", "load_audit", "audit_table",
-    "check_collapses", "load_collapses", "load_batch_audits", "write_batch_audits",
+    "compare_devices", "describe_export", "export_onnx", "load_for_export", "LAYER_OUTPUTS", "AuditedRun", "audit_selection", "load_audit", "audit_table",
+    "check_collapses", "load_collapses", "load_batch_audits", "write_batch_audits", "audit_of",
     "run_ladder", "write_ladder", "load_ladder", "finished_outputs", "validation_labels", "ANCHORS", "GOALS", "RUNGS",
 ]
 
@@ -54,9 +54,10 @@ def __getattr__(name: str):
             "write_ablation_summary": "hyperparameters", "measure_gpu": "plan", "write_plan": "plan",
             "bench": "bench", "findings": "bench", "table_rows": "bench", "write_bench": "bench",
             "compare_devices": "device_comparison", "describe_export": "export", "export_onnx": "export",
+            "load_for_export": "export", "LAYER_OUTPUTS": "export",
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
             "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",
-            "load_batch_audits": "batch_audit", "write_batch_audits": "batch_audit", "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_outputs": "ladder", "validation_labels": "ladder",
+            "load_batch_audits": "batch_audit", "audit_of": "batch_audit", "write_batch_audits": "batch_audit", "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_outputs": "ladder", "validation_labels": "ladder",
             "ANCHORS": "ladder", "GOALS": "ladder", "RUNGS": "ladder"}
     if name in lazy:
         import importlib

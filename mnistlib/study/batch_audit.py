@@ -47,6 +47,12 @@ def load_batch_audits(study: str | Path = STUDY_OUT) -> dict:
     return audits
 
 
+def audit_of(weights: str, study: str | Path = STUDY_OUT):
+    """The committed audit of the network whose committed weights are called ``weights`` (None when none is)."""
+    names = {label: entry.name for label, entry in _weights(Path(study)).items()}
+    return next((audit for label, audit in load_batch_audits(study).items() if names[label] == weights), None)
+
+
 def write_batch_audits(study: str | Path = STUDY_OUT, device=None, log=print) -> Path:
     """Audit every committed network of :data:`AUDITED` that is not audited at its current weights yet, on
     the full test set; rewrite ``<study>/batch_audit.json``."""

@@ -9,6 +9,12 @@ the normalisation happens inside the graph, and writes
   output ``logits`` (N, 10); the batch axis is dynamic; opset :data:`OPSET`;
 - ``OUT.json``: what was exported (model, recipe, seed, the run's test accuracy, its provenance, the
   normalisation constants), so that the page can say which network it runs.
+
+With ``layers=True`` (Shao et al.'s CNN only, ``python -m mnistlib export ... --layers``) the graph also
+returns what happens inside the network, for the page's "inside the network" view (:data:`LAYER_OUTPUTS`):
+the softmax, the first convolution before batch norm and ReLU (the weighted sum of the normalised, zero-padded
+input that chapter 1 computes by hand), and each conv block's maps after its ReLU; the JSON then also holds
+the first layer's kernels and biases, so that the page can redo that weighted sum in front of the reader.
 """
 from __future__ import annotations
 
@@ -28,6 +34,16 @@ from .run import normalization
 from .weights import SUFFIX, get_weights, registry
 
 OPSET = 17
+# The outputs of a ``layers=True`` export, in order (``logits`` first, as in a plain export), with their shapes
+# for one image of Shao et al.'s CNN: name -> (what it is, shape).
+LAYER_OUTPUTS = {
+    "logits": ("the ten scores before the softmax", (10,)),
+    "probabilities": ("the softmax of the logits", (10,)),
+    "conv1_pre": ("conv 1 before batch norm and ReLU: the weighted sum of the normalised, padded input", (12, 28, 28)),
+    "conv1": ("conv 1's maps after batch norm and ReLU", (12, 28, 28)),
+    "conv2": ("conv 2's maps after batch norm and ReLU", (24, 14, 14)),
+    "conv3": ("conv 3's maps after batch norm and ReLU", (32, 7, 7)),
+}
 
 
 class RawPixels(nn.Module):
@@ -41,6 +57,27 @@ class RawPixels(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.model(pixels * self.scale - self.shift)
+
+
+class LayerOutputs(nn.Module):
+    """Shao et al.'s CNN fed raw pixels, returning :data:`LAYER_OUTPUTS` in order for ``pixels`` (N, 1, 28, 28)."""
+
+    def __init__(self, wrapped: RawPixels):
+        super().__init__()
+        model = wrapped.model
+        if not hasattr(model, "features") or not isinstance(model.features[0][0], nn.Conv2d):
+            raise ValueError(f"{type(model).__name__} has no conv blocks to show: --layers exports Shao et al.'s CNN")
+        self.wrapped = wrapped
+
+    def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        features = self.wrapped.model.features
+        x = pixels * self.wrapped.scale - self.wrapped.shift
+        conv1_pre = features[0][0](x)
+        conv1 = features[0][1:](conv1_pre)
+        conv2 = features[1](conv1)
+        conv3 = features[2](conv2)
+        logits = self.wrapped.model.classifier(features[3](conv3))
+        return logits, torch.softmax(logits, dim=1), conv1_pre, conv1, conv2, conv3
 
 
 def _record_for(weights: Path) -> RunRecord:
@@ -87,22 +124,30 @@ def load_for_export(weights: str | Path) -> tuple[RawPixels, RunRecord]:
     return RawPixels(model, mean, std).eval(), record
 
 
-def export_onnx(weights: str | Path, out: str | Path) -> Path:
-    """Write ``out`` (ONNX) and ``out`` with ``.json`` (what it is); returns the ONNX path."""
+def export_onnx(weights: str | Path, out: str | Path, *, layers: bool = False) -> Path:
+    """Write ``out`` (ONNX) and ``out`` with ``.json`` (what it is); returns the ONNX path. ``layers``: also
+    return :data:`LAYER_OUTPUTS` (Shao et al.'s CNN only)."""
     wrapped, record = load_for_export(weights)
+    graph, outputs = (LayerOutputs(wrapped), list(LAYER_OUTPUTS)) if layers else (wrapped, ["logits"])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    torch.onnx.export(wrapped, (torch.zeros(1, 1, 28, 28),), str(partial), input_names=["pixels"],
-                      output_names=["logits"], dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}},
+    torch.onnx.export(graph, (torch.zeros(1, 1, 28, 28),), str(partial), input_names=["pixels"],
+                      output_names=outputs, dynamic_axes={name: {0: "batch"} for name in ["pixels", *outputs]},
                       opset_version=OPSET, dynamo=False)
     partial.replace(out)
+    inside = {}
+    if layers:
+        conv = wrapped.model.features[0][0]
+        inside = {"outputs": {name: {"about": about, "shape": list(shape)} for name, (about, shape) in LAYER_OUTPUTS.items()},
+                  "conv1_kernels": conv.weight.detach()[:, 0].tolist(), "conv1_bias": conv.bias.detach().tolist(),
+                  "conv1_padding": conv.padding[0]}
     write_json({"model": record.model, "recipe": record.recipe, "seed": record.seed, "profile": record.profile,
                 "dataset": record.dataset, "test_accuracy": record.test_accuracy, "params": record.params,
                 "device_name": record.device_name, "torch": record.torch, "commit": record.commit,
                 "date": record.date, "opset": OPSET, "weights": Path(weights).name,
                 "input": "pixels: (N, 1, 28, 28) float32, grey levels 0-255, ink bright on black as in MNIST",
-                "mean": float(wrapped.shift / (wrapped.scale * 255)), "std": float(1 / (wrapped.scale * 255))},
+                "mean": float(wrapped.shift / (wrapped.scale * 255)), "std": float(1 / (wrapped.scale * 255)), **inside},
                out.with_suffix(".json"))
     return out
 
