@@ -34,9 +34,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-with warnings.catch_warnings():  # torch_geometric's import warns about torch.jit.script on new torch
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated")
-    from torch_geometric.nn import ResGatedGraphConv
+
+
+def _res_gated_graph_conv(features: int):
+    """torch_geometric's ``ResGatedGraphConv(features, features)``, imported when a GECCO is first built: the
+    import costs about two seconds (it loads torch._dynamo), which every command and notebook that never builds
+    a GECCO would otherwise pay."""
+    with warnings.catch_warnings():  # torch_geometric's import warns about torch.jit.script on new torch
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated")
+        from torch_geometric.nn import ResGatedGraphConv
+    return ResGatedGraphConv(features, features)
 
 from .registry import Claim, register_model
 
@@ -65,7 +72,7 @@ def complete_edge_index(batch_size: int, device=None) -> torch.Tensor:
     return torch.stack([src[keep], dst[keep]])
 
 
-def gated_conv_dense(conv: ResGatedGraphConv, x: torch.Tensor, chunk_elements: int = 1 << 25) -> torch.Tensor:
+def gated_conv_dense(conv: "ResGatedGraphConv", x: torch.Tensor, chunk_elements: int = 1 << 25) -> torch.Tensor:
     """ResGatedGraphConv on the complete graph without ``edge_index``: the gate over a (B, B, F) broadcast.
 
     ``out_i = W_skip x_i + b + sum_{j != i} sigmoid(k_i + q_j) * v_j`` with ``k = W_k x``, ``q = W_q x``,
@@ -84,7 +91,7 @@ def gated_conv_dense(conv: ResGatedGraphConv, x: torch.Tensor, chunk_elements: i
     return out + conv.bias if conv.bias is not None else out
 
 
-def gated_conv_self_loops(conv: ResGatedGraphConv, x: torch.Tensor) -> torch.Tensor:
+def gated_conv_self_loops(conv: "ResGatedGraphConv", x: torch.Tensor) -> torch.Tensor:
     """ResGatedGraphConv on the published graph in closed form: B self-loops per node, so the neighbour
     term is ``B * sigmoid(k_i + q_i) * v_i``.
 
@@ -126,7 +133,7 @@ class GECCO(nn.Module):
         nn.init.xavier_uniform_(self.att.weight)
         nn.init.zeros_(self.att.bias)
         self.dropout = nn.Dropout(dropout)
-        self.conv = ResGatedGraphConv(features, features)
+        self.conv = _res_gated_graph_conv(features)
         self.bn = nn.BatchNorm1d(features)
         self.pool = nn.MaxPool1d(2)
         self.fc = nn.Linear(features // 2, 10)

@@ -16,8 +16,6 @@ The report gives no recipe beyond batch 64, 25 epochs and "lr 0.1"; the course t
 from __future__ import annotations
 
 from torch import nn
-from torchvision.models import resnet18 as tv_resnet18
-from torchvision.models import resnet101 as tv_resnet101
 
 from ..data.catalog import MNIST_MEAN_STD
 from .registry import Claim, register_model
@@ -43,6 +41,8 @@ QUICK_NOTE = "quick trains on 2,000 images for one epoch (too slow on a 2-core C
                               "accuracy by epoch 11')", source="INT305 report")))
 def resnet(hidden: int = 2048, dropout: float = 0.5, **kwargs) -> nn.Module:
     """ResNet-101 for one input channel with a ``2048 -> hidden -> 10`` head (46,710,730 parameters)."""
+    from torchvision.models import resnet101 as tv_resnet101  # on use: torchvision.models costs ~1.5 s to import
+
     model = tv_resnet101(num_classes=10)
     model.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
     model.fc = nn.Sequential(nn.Linear(2048, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 10))
@@ -54,6 +54,8 @@ def resnet(hidden: int = 2048, dropout: float = 0.5, **kwargs) -> nn.Module:
                 normalize=MNIST_MEAN_STD, recipes=RECIPE, notes=QUICK_NOTE)
 def resnet18(**kwargs) -> nn.Module:
     """ResNet-18 with a 3x3 stride-1 stem and no max-pool, for 28 x 28 digits (11,172,810 parameters)."""
+    from torchvision.models import resnet18 as tv_resnet18  # on use: torchvision.models costs ~1.5 s to import
+
     model = tv_resnet18(num_classes=10)
     model.conv1 = nn.Conv2d(1, 64, kernel_size=3, stride=1, padding=1, bias=False)
     model.maxpool = nn.Identity()

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from torchmetrics.functional.classification import multiclass_accuracy, multiclass_confusion_matrix
 
 from ..data import Split, tta_views
 
@@ -113,6 +112,8 @@ def evaluate(model: torch.nn.Module, split: Split, batch_size: int = DEFAULT_EVA
     labels = split.labels
     preds = outputs.argmax(1)
     loss = loss_function(model)(outputs, labels).item()
+    from torchmetrics.functional.classification import multiclass_accuracy, multiclass_confusion_matrix  # ~1 s: on use
+
     accuracy = multiclass_accuracy(preds, labels, num_classes=classes, average="micro").item()
     per_class = multiclass_accuracy(preds, labels, num_classes=classes, average=None).tolist()
     confusion = multiclass_confusion_matrix(preds, labels, num_classes=classes).tolist()
