@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnistlib.course.demo import COMPANIONS, DEMO, EXPORTED_WEIGHTS, GECCO_WEIGHTS, MISTAKES, PAGE_FILES
+from mnistlib.course.demo import COMPANIONS, DEMO, GECCO_WEIGHTS, MISTAKES, PAGE_CANDIDATES, PAGE_FILES, page_network
 from mnistlib.study.export import LAYER_OUTPUTS, LayerOutputs, describe_export, load_for_export
 
 # one worker builds the smoke book and runs every test that reads it (pytest -n: xdist --dist loadgroup)
@@ -24,7 +24,7 @@ TOLERANCE = 1e-4  # onnxruntime (native or WebAssembly) against PyTorch, float32
 
 @pytest.fixture(scope="module")
 def exported():
-    model, record = load_for_export(EXPORTED_WEIGHTS)  # by its name in the weights' registry
+    model, record = load_for_export(page_network().file)  # checked against its registry's checksum
     return model, record
 
 
@@ -46,8 +46,10 @@ def test_the_committed_onnx_model_is_the_study_run_and_agrees_with_pytorch(expor
     ort = pytest.importorskip("onnxruntime", reason="pip install onnxruntime (in the test extras)")
     model, record = exported
     about = describe_export(ONNX)
-    assert (about["model"], about["recipe"], about["seed"]) == (record.model, record.recipe, record.seed)
-    assert about["test_accuracy"] == record.test_accuracy
+    assert about["weights"] == page_network().file.name, "re-export the chosen network (see book/draw.md)"
+    assert (about["model"], about["recipe"], about["tag"], about["seed"]) == (record.model, record.recipe, record.tag,
+                                                                             record.seed)
+    assert about["test_accuracy"] == record.test_accuracy and about["val_accuracy"] == record.val_accuracy
     pixels, labels = test_set
     session = ort.InferenceSession(str(ONNX))
     assert [o.name for o in session.get_outputs()] == list(LAYER_OUTPUTS) == list(about["outputs"])
@@ -61,6 +63,15 @@ def test_the_committed_onnx_model_is_the_study_run_and_agrees_with_pytorch(expor
         assert ours.shape == (100, *LAYER_OUTPUTS[name][1]) and np.abs(ours - theirs).max() < TOLERANCE, name
     conv = model.model.features[0][0]
     assert np.array_equal(np.array(about["conv1_kernels"], dtype=np.float32), conv.weight.detach()[:, 0].numpy())
+
+
+def test_the_page_runs_the_candidate_with_the_best_validation_accuracy():
+    from mnistlib.study import registry
+
+    candidates = [registry(ROOT / folder)[name] for folder, name in PAGE_CANDIDATES]
+    assert len(candidates) == 2 and all(c.record.model == "shao_cnn" and c.record.seed == 0 for c in candidates)
+    best = max(c.record.val_accuracy for c in candidates)
+    assert page_network().record.val_accuracy == best
 
 
 def test_the_committed_gecco_export_answers_as_pytorch_alone_and_in_a_batch(test_set):

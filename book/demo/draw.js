@@ -428,9 +428,11 @@
 
     const aboutLoaded = fetch(new URL("shao_cnn.json", here)).then((r) => r.json()).then((m) => {
       about = m;
-      const name = `${m.model}${m.recipe ? " (" + m.recipe + " recipe)" : ""}, seed ${m.seed}`;
-      $("#draw-about").textContent = `${name}: ${percent(m.test_accuracy, 2)} on MNIST's test set, trained on ` +
-        `${m.device_name} (commit ${m.commit.slice(0, 12)}).`;
+      const recipe = [m.recipe && `${m.recipe} recipe`, m.tag].filter(Boolean).join(", ");
+      const name = `${m.model}${recipe ? " (" + recipe + ")" : ""}, seed ${m.seed}`;
+      $("#draw-about").textContent = `${name}: ${percent(m.val_accuracy, 2)} on the validation split (how it was ` +
+        `chosen), ${percent(m.test_accuracy, 2)} on MNIST's test set; trained on ${m.device_name} ` +
+        `(commit ${m.commit.slice(0, 12)}).`;
       $("#inside-whose").textContent = `The kernels below are those of the network this page runs: ${name}. ` +
         `Chapter 1 shows the kernels of another network, the paper recipe's seed 0, so the numbers there differ.`;
       return m;

@@ -1,7 +1,9 @@
 """The "draw a digit" page's files, put into the built book's static folder by the build.
 
-- ``book/demo/shao_cnn.onnx`` and its ``.json``: the study's ``shao_cnn (improved)`` seed-0 run, exported by
-  ``python -m mnistlib export ... --layers`` with every conv block's maps as outputs (committed, 1.4 MB);
+- ``book/demo/shao_cnn.onnx`` and its ``.json``: of the committed seed-0 networks of the paper's CNN in
+  :data:`PAGE_CANDIDATES` (the improved recipe's, the ladder's best single-network rung), the one with the best
+  validation accuracy (:func:`page_network`), exported by ``python -m mnistlib export ... --layers`` with every
+  conv block's maps as outputs (committed, 1.4 MB);
   ``book/demo/gecco.onnx`` and its ``.json``: the committed GECCO (seed 0, 0.3 MB), whose answer depends on
   its batch; ``book/demo/draw.js`` / ``draw.css``: the page's code;
 - ``digits.json``: one MNIST test digit per class, the :data:`MISTAKES` test digits the exported network gets
@@ -23,22 +25,31 @@ import torch
 from ..data.locate import load_arrays
 from .assets import VENDOR, npm_package
 from ..data import REPOSITORY_ROOT as ROOT
-from ..study import STUDY_OUT, audit_of, get_weights, load_for_export
+from ..study import LADDER_OUT, STUDY_OUT, Weights, audit_of, load_for_export, registry
 
 ORT_WEB_VERSION = "1.30.0"
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 DEMO = Path("book") / "demo"
-EXPORTED_WEIGHTS = "shao_cnn-improved-full-seed0"  # what shao_cnn.onnx is: its name in the weights' registry
+# The networks the page may run: (study folder, name in its weights' registry); the page runs the one with the
+# best validation accuracy (chosen on validation, never on the test set; ties keep the first).
+PAGE_CANDIDATES = ((STUDY_OUT, "shao_cnn-improved-full-seed0"), (LADDER_OUT, "shao_cnn-long-ema-full-seed0"))
 GECCO_WEIGHTS = "gecco-full-seed0"  # what gecco.onnx is
 PAGE_FILES = ("shao_cnn.onnx", "shao_cnn.json", "gecco.onnx", "gecco.json", "draw.js", "draw.css")
 MISTAKES = 10
 COMPANIONS = 63  # the test digits beside the reader's in GECCO's batch of 64 (its training batch)
 
 
-def test_probabilities(name: str = EXPORTED_WEIGHTS, dataset: str = "mnist", root: Path = ROOT) -> np.ndarray:
-    """(10000, 10): the softmax of the committed network ``name`` on every test digit, as the page computes it
+def page_network(root: Path = ROOT) -> Weights:
+    """The committed network of :data:`PAGE_CANDIDATES` with the best validation accuracy: what ``shao_cnn.onnx``
+    must be (a test checks it; re-export with ``python -m mnistlib export <its file> --onnx ... --layers``)."""
+    committed = [registry(root / folder).get(name) for folder, name in PAGE_CANDIDATES]
+    return max((w for w in committed if w is not None), key=lambda w: w.record.val_accuracy)
+
+
+def probabilities_on_test_set(weights: Weights, dataset: str = "mnist") -> np.ndarray:
+    """(10000, 10): the softmax of the committed network ``weights`` on every test digit, as the page computes it
     (raw pixels in, the normalisation inside the network)."""
-    network, _ = load_for_export(get_weights(name, root / STUDY_OUT).file)
+    network, _ = load_for_export(weights.file)
     images = torch.from_numpy(load_arrays(dataset)["test_images"][:, None].astype(np.float32))
     with torch.no_grad():
         return torch.cat([network(part).softmax(1) for part in images.split(1000)]).numpy()
@@ -71,7 +82,7 @@ def prepare_demo(source: Path, root: Path = ROOT, *, log=print) -> bool:
     target.mkdir(parents=True, exist_ok=True)
     for name in PAGE_FILES:
         shutil.copy(root / DEMO / name, target / name)
-    digits = demo_digits(test_probabilities(root=root))
+    digits = demo_digits(probabilities_on_test_set(page_network(root)))
     audit = audit_of(GECCO_WEIGHTS, root / STUDY_OUT)  # chapter 5's measurement, for the page's GECCO sentence
     if audit is not None:
         digits["gecco_audit"] = {str(b): a for b, a in audit.accuracy_by_batch_size.items()}

@@ -142,8 +142,9 @@ def export_onnx(weights: str | Path, out: str | Path, *, layers: bool = False) -
         inside = {"outputs": {name: {"about": about, "shape": list(shape)} for name, (about, shape) in LAYER_OUTPUTS.items()},
                   "conv1_kernels": conv.weight.detach()[:, 0].tolist(), "conv1_bias": conv.bias.detach().tolist(),
                   "conv1_padding": conv.padding[0]}
-    write_json({"model": record.model, "recipe": record.recipe, "seed": record.seed, "profile": record.profile,
-                "dataset": record.dataset, "test_accuracy": record.test_accuracy, "params": record.params,
+    write_json({"model": record.model, "recipe": record.recipe, "tag": record.tag, "seed": record.seed,
+                "profile": record.profile, "dataset": record.dataset, "val_accuracy": record.val_accuracy,
+                "test_accuracy": record.test_accuracy, "params": record.params,
                 "device_name": record.device_name, "torch": record.torch, "commit": record.commit,
                 "date": record.date, "opset": OPSET, "weights": Path(weights).name,
                 "input": "pixels: (N, 1, 28, 28) float32, grey levels 0-255, ink bright on black as in MNIST",
