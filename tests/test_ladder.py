@@ -1,6 +1,8 @@
 """The ladder past the paper's claim (issue 33): the weight average, test-time views, stored outputs, the table."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,8 @@ from mnistlib.models import get_model
 from mnistlib.study.ladder import RUNGS, RungResult, RunOutputs, ladder_rows
 from mnistlib.training import TrainConfig, fit, predict, probabilities
 from mnistlib.training.loop import weight_average
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_weight_average_decay_is_checked():
@@ -91,3 +95,29 @@ def test_the_ladder_table_compares_each_rung_with_the_one_below():
     assert rows[2]["test %"].endswith("(one ensemble)") and rows[2]["seeds"] == 5
     low, high = (float(v) for v in rows[2]["95% interval %"].split("–"))
     assert low < 100 * ensemble.mean() < high  # one network: a bootstrap interval over the test images
+
+
+def test_ladder_predictions_keep_each_run_s_classes_and_the_prefix_averages(tmp_path):
+    from mnistlib.study.ladder import LadderPredictions
+
+    a = {"test/none": np.array([[0.6, 0.4], [0.2, 0.8], [0.45, 0.55]], np.float16)}
+    b = {"test/none": np.array([[0.1, 0.9], [0.3, 0.7], [0.7, 0.3]], np.float16)}
+    made = LadderPredictions.from_outputs({"a": RunOutputs(a, {"none": 1.0}), "b": RunOutputs(b, {"none": 2.0})})
+    back = LadderPredictions.read(made.write(tmp_path / "predictions.json"))
+    assert back == made and back.seconds == {"a": {"none": 1.0}, "b": {"none": 2.0}}
+    assert back.of("a", "test", "none").tolist() == [0, 1, 1] and back.of("b", "test", "none").tolist() == [1, 1, 0]
+    assert back.ensemble("test", "none", 1).tolist() == [0, 1, 1]
+    assert back.ensemble("test", "none", 2).tolist() == [1, 1, 0]  # averages (0.35, 0.65), (0.25, 0.75), (0.575, ...)
+    assert back.ensemble_accuracy("test", "none", np.array([1, 1, 0])) == pytest.approx([100 / 3, 100.0])
+
+
+def test_the_committed_ladder_predictions_are_the_runs_own():
+    from mnistlib.study import decode_predictions
+    from mnistlib.study.ladder import finished_predictions
+
+    runs, predictions = finished_predictions(ROOT / "results" / "ladder")
+    if not runs:
+        pytest.skip("no rung-3 run committed yet")
+    for run in runs:  # without views, a run's stored classes are those its record was tested with
+        assert np.array_equal(predictions.of(run.name, "test", "none"), decode_predictions(run.test_predictions))
+    assert np.array_equal(predictions.ensemble("test", "none", 1), predictions.of(runs[0].name, "test", "none"))

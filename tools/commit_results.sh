@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Commit what the CPU study has finished: rewrite results/full/summary.*, PLAN.md, results/ablation/summary.* and
 # results/ladder/summary.md from the finished runs, then commit results/ (run records, seed 0's weights, the
-# ladder's outputs, the tables). Checkpoints stay ignored.
+# ladder's predictions, the tables). Checkpoints stay ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}

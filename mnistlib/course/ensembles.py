@@ -5,8 +5,8 @@
 - :func:`ema_by_hand`: the EMA's formula on a sequence of numbers, to check against PyTorch's
   ``AveragedModel`` (:func:`ema_by_pytorch`).
 - :func:`view_probabilities`: one image's views and the network's probabilities for each.
-- :func:`ensemble_accuracy` and :func:`error_overlap`: what averaging the probabilities of several trained
-  networks gives, and why it gives less than independent errors would.
+- :func:`error_overlap`: why averaging the probabilities of several trained networks gives less than
+  independent errors would (the averages themselves are the study's: ``study.finished_predictions``).
 """
 from __future__ import annotations
 
@@ -64,16 +64,6 @@ def view_probabilities(model: torch.nn.Module, image: torch.Tensor, policy: str)
     model.eval()
     views = tta_views(image[None], policy)
     return [v[0] for v in views], torch.cat([torch.softmax(model(v), 1) for v in views]).cpu().numpy()
-
-
-def ensemble_accuracy(probabilities: list[np.ndarray], labels: np.ndarray) -> list[float]:
-    """Accuracy (percent) of the average of the first k members' probabilities, for k = 1 .. len."""
-    total = np.zeros_like(probabilities[0], dtype=np.float64)
-    accuracies = []
-    for k, p in enumerate(probabilities, 1):
-        total += p
-        accuracies.append(100 * float((total.argmax(1) == labels).mean()))
-    return accuracies
 
 
 @dataclass(frozen=True)

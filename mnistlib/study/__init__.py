@@ -43,7 +43,7 @@ __all__ = [
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
     "compare_devices", "describe_export", "export_onnx", "load_for_export", "LAYER_OUTPUTS", "AuditedRun", "audit_selection", "load_audit", "audit_table",
     "check_collapses", "load_collapses", "load_batch_audits", "write_batch_audits", "audit_of",
-    "run_ladder", "write_ladder", "load_ladder", "finished_outputs", "validation_labels", "ANCHORS", "GOALS", "RUNGS",
+    "run_ladder", "write_ladder", "load_ladder", "finished_predictions", "validation_labels", "ANCHORS", "GOALS", "RUNGS",
 ]
 
 
@@ -57,7 +57,7 @@ def __getattr__(name: str):
             "load_for_export": "export", "LAYER_OUTPUTS": "export",
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
             "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",
-            "load_batch_audits": "batch_audit", "audit_of": "batch_audit", "write_batch_audits": "batch_audit", "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_outputs": "ladder", "validation_labels": "ladder",
+            "load_batch_audits": "batch_audit", "audit_of": "batch_audit", "write_batch_audits": "batch_audit", "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_predictions": "ladder", "validation_labels": "ladder",
             "ANCHORS": "ladder", "GOALS": "ladder", "RUNGS": "ladder"}
     if name in lazy:
         import importlib

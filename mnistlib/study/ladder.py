@@ -9,8 +9,11 @@
    five seeds); as one number, its interval is a bootstrap over the test images.
 
 Rungs 4 and 5 need each run's outputs, which a run record does not keep: after training, each rung-3 run's
-validation and test probabilities under every policy are stored beside its record (:class:`RunOutputs`,
-``outputs/<run>.npz``, float16). Every choice (the policy) is made on validation; the test set only reports.
+validation and test probabilities under every policy are computed once (:class:`RunOutputs`, a local cache in
+``outputs/<run>.npz``, never committed), and what the ladder reads of them is committed as text in
+``predictions.json`` (:class:`LadderPredictions`): each run's predicted class per image, split and policy, and
+the predictions of the averages of the first k runs' probabilities (k = 1 .. seeds). Every choice (the policy)
+is made on validation; the test set only reports.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from .record import RunRecord
 from .report import markdown_table, mean_std_text, write_csv
 from .reproduce import export_weights
 from .run import load_trained, train_run
-from .stats import bootstrap_accuracy, bootstrap_difference, mcnemar, t_interval
+from .stats import bootstrap_accuracy, bootstrap_difference, decode_predictions, encode_predictions, mcnemar, t_interval
 from .summary import _correctness, load_records, read_runs, test_labels
 from .weights import write_index
 
@@ -117,6 +120,77 @@ def outputs_path(out: str | Path, record: RunRecord) -> Path:
     return Path(out) / "outputs" / f"{record.name}.npz"
 
 
+PREDICTIONS = "predictions.json"
+
+
+@dataclass(frozen=True)
+class LadderPredictions:
+    """What the ladder keeps of rung 3's outputs (committed, ``predictions.json``), keys ``"<split>/<policy>"``:
+
+    - ``runs``: run name -> key -> its predicted classes (:func:`~.stats.encode_predictions`);
+    - ``seconds``: run name -> policy -> the seconds that policy's pass over both splits took;
+    - ``ensembles``: key -> the predictions of the average of the first k runs' probabilities, k = 1 .. runs
+      (runs by seed)."""
+
+    runs: dict[str, dict[str, str]]
+    seconds: dict[str, dict[str, float]]
+    ensembles: dict[str, list[str]]
+
+    def of(self, run: str, split: str, policy: str) -> np.ndarray:
+        return decode_predictions(self.runs[run][f"{split}/{policy}"])
+
+    def ensemble(self, split: str, policy: str, k: int) -> np.ndarray:
+        """The predictions of the first ``k`` runs' averaged probabilities."""
+        return decode_predictions(self.ensembles[f"{split}/{policy}"][k - 1])
+
+    def ensemble_accuracy(self, split: str, policy: str, labels: np.ndarray) -> list[float]:
+        """Accuracy (percent) of the average of the first k runs' probabilities, for k = 1 .. runs."""
+        return [100 * float((decode_predictions(p) == labels).mean()) for p in self.ensembles[f"{split}/{policy}"]]
+
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, RunOutputs]) -> "LadderPredictions":
+        """From every run's outputs (run name -> outputs, in seed order)."""
+        keys = list(next(iter(outputs.values())).probabilities) if outputs else []
+        runs = {name: {k: encode_predictions(o.probabilities[k].argmax(1)) for k in keys} for name, o in outputs.items()}
+        ensembles = {}
+        for key in keys:
+            total = np.zeros(next(iter(outputs.values())).probabilities[key].shape, dtype=np.float64)
+            ensembles[key] = []
+            for o in outputs.values():
+                total += o.probabilities[key].astype(np.float32)
+                ensembles[key].append(encode_predictions(total.argmax(1)))
+        return cls(runs, {name: dict(o.seconds) for name, o in outputs.items()}, ensembles)
+
+    def write(self, path: str | Path) -> Path:
+        from ..training.atomic_files import write_json
+
+        return write_json({"runs": self.runs, "seconds": self.seconds, "ensembles": self.ensembles}, path)
+
+    @classmethod
+    def read(cls, path: str | Path) -> "LadderPredictions":
+        import json
+
+        stored = json.loads(Path(path).read_text())
+        return cls(stored["runs"], stored["seconds"], stored["ensembles"])
+
+
+def write_predictions(out: str | Path = LADDER_OUT) -> LadderPredictions | None:
+    """``predictions.json`` from the local outputs of rung 3's finished runs, when every one has them (a fresh
+    clone has none: the committed file stays as it is); returns what is then committed (None: nothing yet)."""
+    out = Path(out)
+    runs = _finished_runs(out)
+    if runs and all(outputs_path(out, r).exists() for r in runs):
+        LadderPredictions.from_outputs({r.name: RunOutputs.read(outputs_path(out, r)) for r in runs}).write(
+            out / PREDICTIONS)
+    return load_predictions(out)
+
+
+def load_predictions(out: str | Path = LADDER_OUT) -> LadderPredictions | None:
+    """The committed predictions of rung 3's runs (None before any has finished)."""
+    path = Path(out) / PREDICTIONS
+    return LadderPredictions.read(path) if path.exists() else None
+
+
 def run_ladder(seeds: int = LADDER_SEEDS, out: str | Path = LADDER_OUT, *, profile: str = "full", device=None,
                compile: bool = False, study: str | Path = STUDY_OUT, log=print) -> list[dict]:
     """Train (or read back) rung 3's ``seeds`` runs, store each one's outputs, write the ladder's tables
@@ -178,35 +252,40 @@ def measure(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list
             return results
         results.append(RungResult(by_key[key], _correctness(runs, labels), [100 * r.val_accuracy for r in runs],
                                   _minutes(runs)))
-    finished = finished_outputs(out)
-    if not finished:
+    predictions = load_predictions(out)
+    runs = [r for r in _finished_runs(out) if predictions is not None and r.name in predictions.runs]
+    if not runs:
         return results
-    runs, outputs = [r for r, _ in finished], [o for _, o in finished]
     results.append(RungResult(by_key["long_ema"], _correctness(runs, labels), [100 * r.val_accuracy for r in runs],
                               _minutes(runs)))
     val_labels = validation_labels()
-    val_accuracy = {p: [100 * float((o.of("val", p).argmax(1) == val_labels).mean()) for o in outputs]
+    val_accuracy = {p: [100 * float((predictions.of(r.name, "val", p) == val_labels).mean()) for r in runs]
                     for p in TTA_POLICIES}
     policy = max(TTA_POLICIES, key=lambda p: (np.mean(val_accuracy[p]), p == "none"))  # a tie keeps no TTA
-    tta_minutes = _minutes(runs) + float(np.mean([o.seconds[policy] for o in outputs])) / 60
-    results.append(RungResult(by_key["tta"], np.stack([o.of("test", policy).argmax(1) == labels for o in outputs]),
+    tta_minutes = _minutes(runs) + float(np.mean([predictions.seconds[r.name][policy] for r in runs])) / 60
+    results.append(RungResult(by_key["tta"], np.stack([predictions.of(r.name, "test", policy) == labels for r in runs]),
                               val_accuracy[policy], tta_minutes,
                               f"policy {policy!r}, chosen on validation (" + ", ".join(
                                   f"{p} {np.mean(v):.2f}%" for p, v in val_accuracy.items()) + ")"))
     if len(runs) >= LADDER_SEEDS:
-        mean_test = np.mean([o.of("test", policy) for o in outputs], axis=0)
-        mean_val = np.mean([o.of("val", policy) for o in outputs], axis=0)
-        results.append(RungResult(by_key["ensemble"], (mean_test.argmax(1) == labels)[None, :],
-                                  [100 * float((mean_val.argmax(1) == val_labels).mean())], len(runs) * tta_minutes,
-                                  f"{len(runs)} seeds, policy {policy!r}; its CPU minutes are those of all "
-                                  f"{len(runs)} networks"))
+        k = len(runs)
+        results.append(RungResult(by_key["ensemble"], (predictions.ensemble("test", policy, k) == labels)[None, :],
+                                  [100 * float((predictions.ensemble("val", policy, k) == val_labels).mean())],
+                                  k * tta_minutes, f"{k} seeds, policy {policy!r}; its CPU minutes are those of all "
+                                  f"{k} networks"))
     return results
 
 
-def finished_outputs(out: str | Path = LADDER_OUT) -> list[tuple[RunRecord, RunOutputs]]:
-    """Rung 3's finished runs with their stored outputs, by seed (``[]`` while none has finished)."""
-    runs = [r for r in read_runs(Path(out) / "runs") if r.tag == TAG and r.tested and outputs_path(out, r).exists()]
-    return [(r, RunOutputs.read(outputs_path(out, r))) for r in sorted(runs, key=lambda r: r.seed)]
+def _finished_runs(out: Path) -> list[RunRecord]:
+    """Rung 3's finished (tested) runs, by seed."""
+    return sorted((r for r in read_runs(Path(out) / "runs") if r.tag == TAG and r.tested), key=lambda r: r.seed)
+
+
+def finished_predictions(out: str | Path = LADDER_OUT) -> tuple[list[RunRecord], LadderPredictions | None]:
+    """Rung 3's finished runs whose predictions are committed, by seed, and those predictions."""
+    predictions = load_predictions(out)
+    runs = [r for r in _finished_runs(Path(out)) if predictions is not None and r.name in predictions.runs]
+    return runs, predictions
 
 
 def validation_labels() -> np.ndarray:
@@ -248,6 +327,7 @@ def write_ladder(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) ->
     from ..training.atomic_files import write_text
 
     out = Path(out)
+    write_predictions(out)  # what the local outputs add (none on a fresh clone: the committed predictions stay)
     rows = ladder_rows(measure(out, study))
     write_csv(rows, out / "ladder.csv")
     text = ["# The ladder past the paper's claim", "",
