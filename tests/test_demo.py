@@ -211,7 +211,7 @@ def test_drawn_digits_show_every_layer_the_occlusion_map_and_gecco_as_pytorch_co
         assert page.locator("#gecco-among").inner_text().startswith(f"reads a {among.argmax()}")
         for map_, row, column in [(0, 14, 14), (5, 0, 27), (11, 27, 3)]:  # the middle, two corners (padding)
             explained = page.evaluate("([m, r, c]) => window.mnistDemo.choose(m, r, c)", [map_, row, column])
-            expected = inside[LAYER_OUTPUTS_INDEX["conv1_pre"]].reshape(12, 28, 28)[map_, row, column]
+            expected = inside[LAYER_OUTPUTS_INDEX["conv1_pre"]].reshape(LAYER_OUTPUTS["conv1_pre"][1])[map_, row, column]
             assert explained["sum"] + explained["bias"] == pytest.approx(expected, abs=TOLERANCE)
             assert f"Map {map_} at row {row}, column {column}" in page.locator("#inside-sum").inner_text()
     assert problems == []
@@ -279,7 +279,8 @@ def test_every_control_takes_the_keyboard_and_every_map_says_what_it_holds(demo_
         reached.add(control)
         tiles.add(tile)
     assert {"draw-digit", "inside-tile", "inside-zoom"} <= reached
-    assert tiles - {-1} == set(range(12 + 24 + 32))
+    maps = sum(LAYER_OUTPUTS[name][1][0] for name in ("conv1", "conv2", "conv3"))  # 12 + 24 + 32
+    assert tiles - {-1} == set(range(maps))
     labels = page.locator(".inside-tile").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
     pattern = re.compile(r"conv [123], map \d+: (strongest activation \d+\.\d\d at row \d+, column \d+|no activation \(every value 0\))")
     assert all(pattern.fullmatch(label) for label in labels), labels[:3]

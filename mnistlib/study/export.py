@@ -55,8 +55,12 @@ class RawPixels(nn.Module):
         self.register_buffer("scale", torch.tensor(1.0 / (255.0 * std)))
         self.register_buffer("shift", torch.tensor(mean / std))
 
+    def normalise(self, pixels: torch.Tensor) -> torch.Tensor:
+        """``(pixels / 255 - mean) / std``, what the network was trained on."""
+        return pixels * self.scale - self.shift
+
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.model(pixels * self.scale - self.shift)
+        return self.model(self.normalise(pixels))
 
 
 class LayerOutputs(nn.Module):
@@ -71,8 +75,7 @@ class LayerOutputs(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, ...]:
         features = self.wrapped.model.features
-        x = pixels * self.wrapped.scale - self.wrapped.shift
-        conv1_pre = features[0][0](x)
+        conv1_pre = features[0][0](self.wrapped.normalise(pixels))
         conv1 = features[0][1:](conv1_pre)
         conv2 = features[1](conv1)
         conv3 = features[2](conv2)

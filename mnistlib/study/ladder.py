@@ -252,8 +252,7 @@ def measure(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) -> list
             return results
         results.append(RungResult(by_key[key], _correctness(runs, labels), [100 * r.val_accuracy for r in runs],
                                   _minutes(runs)))
-    predictions = load_predictions(out)
-    runs = [r for r in _finished_runs(out) if predictions is not None and r.name in predictions.runs]
+    runs, predictions = finished_predictions(out)
     if not runs:
         return results
     results.append(RungResult(by_key["long_ema"], _correctness(runs, labels), [100 * r.val_accuracy for r in runs],
