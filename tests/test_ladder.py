@@ -9,7 +9,7 @@ import torch
 
 from mnistlib.data import Split, tta_views
 from mnistlib.models import get_model
-from mnistlib.study.ladder import RUNGS, RungResult, RunOutputs, ladder_rows
+from mnistlib.study.ladder import RUNGS, LadderRow, RungResult, RunOutputs, ladder_rows, load_ladder
 from mnistlib.training import TrainConfig, fit, predict, probabilities
 from mnistlib.training.loop import weight_average
 
@@ -95,6 +95,22 @@ def test_the_ladder_table_compares_each_rung_with_the_one_below():
     assert rows[2]["test %"].endswith("(one ensemble)") and rows[2]["seeds"] == 5
     low, high = (float(v) for v in rows[2]["95% interval %"].split("–"))
     assert low < 100 * ensemble.mean() < high  # one network: a bootstrap interval over the test images
+
+    read = [LadderRow.from_text({k: str(v) for k, v in row.items()}) for row in rows]  # as the CSV gives them back
+    assert [r.rung.key for r in read] == ["improved", "long_ema", "ensemble"] and read[0].gain is None
+    assert read[1].gain.difference == pytest.approx(gained, abs=0.005)
+    assert read[2].test == pytest.approx(100 * ensemble.mean(), abs=0.005) and read[2].minutes == 165.0
+
+
+def test_the_committed_ladder_reads_as_numbers_and_refuses_an_unknown_rung():
+    rows = load_ladder(ROOT / "results" / "ladder")
+    assert [r.rung for r in rows] == list(RUNGS)
+    for row in rows:
+        assert row.text["test %"].startswith(f"{row.test:.2f}") and row.interval[0] < row.test < row.interval[1]
+        assert row.text["validation %"].startswith(f"{row.validation:.2f}")
+    assert all(r.gain.low <= r.gain.difference <= r.gain.high for r in rows[1:])
+    with pytest.raises(ValueError, match="unknown rung 'rung 9'"):
+        LadderRow.from_text({**rows[0].text, "rung": "rung 9"})
 
 
 def test_ladder_predictions_keep_each_run_s_classes_and_the_prefix_averages(tmp_path):

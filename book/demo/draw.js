@@ -163,8 +163,8 @@
   const argmax = (p) => p.indexOf(Math.max(...p));
 
   // ------------------------------------------------------------------------------------------- the page
-  function start(root) {
-    const $ = (selector) => root.querySelector(selector);
+  function start() {
+    const $ = (selector) => document.querySelector(selector);  // the sections follow #draw-demo, each in its own .draw-demo
     const canvas = $("#draw-canvas"), ctx = canvas.getContext("2d", { willReadFrequently: true });
     const seen = $("#draw-seen"), bars = $("#draw-bars"), table = $("#draw-table tbody"), status = $("#draw-status");
     const clear = () => { ctx.fillStyle = "black"; ctx.fillRect(0, 0, canvas.width, canvas.height); };
@@ -459,7 +459,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    const root = document.getElementById("draw-demo");
-    if (root) start(root);
+    if (document.getElementById("draw-demo")) start();
   });
 })();

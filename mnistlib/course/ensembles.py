@@ -88,29 +88,3 @@ def error_overlap(correct: np.ndarray) -> ErrorOverlap:
     wrong = ~np.asarray(correct, dtype=bool)
     in_all = int(wrong.all(0).sum())
     return ErrorOverlap([int(w.sum()) for w in wrong], in_all, int(wrong.any(0).sum()) - in_all, wrong.shape[1])
-
-
-@dataclass(frozen=True)
-class RungGain:
-    """What one rung of the committed ladder adds over the rung below: the paired difference of mean test
-    accuracy (points) and its 95% bootstrap interval; ``pays`` when the interval lies above zero."""
-
-    rung: str
-    gain: float
-    low: float
-    high: float
-
-    @property
-    def pays(self) -> bool:
-        return self.low > 0
-
-
-def rung_gains(rows: list[dict]) -> list[RungGain]:
-    """The gains of every rung after the first, read from the ladder's rows (``study.load_ladder``)."""
-    gains = []
-    for row in rows[1:]:
-        text = row["Δ vs rung below (points, 95% CI)"]  # "+0.03 (-0.03 to +0.08)"
-        gain, interval = text.split(" (")
-        low, high = interval.rstrip(")").split(" to ")
-        gains.append(RungGain(row["rung"], float(gain), float(low), float(high)))
-    return gains

@@ -688,13 +688,12 @@ def ensemble_sizes(curves: dict[str, list[float]]):
                           f"{max(len(v) for v in curves.values())}. {text}.")
 
 
-def ladder(rows: list[dict], claim: float, anchors, goals: dict[str, float]):
+def ladder(rows, claim: float, anchors, goals: dict[str, float]):
     """The ladder: each rung's test accuracy (dots: its seeds' mean with the 95% interval) against the paper's
-    claim, the public anchors (grey, dashed) and the goals (dotted); ``rows`` are the ladder's table rows."""
+    claim, the public anchors (grey, dashed) and the goals (dotted); ``rows``: ``study.load_ladder``'s."""
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    means = [float(r["test %"].split()[0]) for r in rows]
-    lows = [float(r["95% interval %"].split("–")[0]) for r in rows]
-    highs = [float(r["95% interval %"].split("–")[1]) for r in rows]
+    means = [r.test for r in rows]
+    lows, highs = zip(*(r.interval for r in rows))
     x = np.arange(len(rows))
     ax.errorbar(x, means, yerr=[np.subtract(means, lows), np.subtract(highs, means)], fmt="o", color=PALETTE[0],
                 capsize=4, label="measured: mean, 95% interval")
@@ -702,12 +701,12 @@ def ladder(rows: list[dict], claim: float, anchors, goals: dict[str, float]):
     for anchor, style in zip(anchors, ("--", "-.", ":")):
         ax.axhline(anchor.accuracy, color="grey", linestyle=style, linewidth=1,
                    label=f"{anchor.label}: {anchor.accuracy:.2f}%")
-    ax.set_xticks(x, [r["rung"] for r in rows], rotation=20, ha="right")
+    ax.set_xticks(x, [r.rung.label for r in rows], rotation=20, ha="right")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("One network, five recipes")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    text = "; ".join(f"{r['rung']}: {r['test %']} (interval {r['95% interval %']})" for r in rows)
+    text = "; ".join(f"{r.rung.label}: {r.text['test %']} (interval {r.text['95% interval %']})" for r in rows)
     return described(fig, f"Test accuracy of each rung of the ladder against the paper's claim of {claim:.2f}% and "
                           f"public anchors ({', '.join(f'{a.label} {a.accuracy:.2f}%' for a in anchors)}). {text}. "
                           f"The goals: a single network at {goals['single']:.2f}%, the ensemble at "

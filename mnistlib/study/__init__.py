@@ -43,7 +43,8 @@ __all__ = [
     "write_ablation_summary", "measure_gpu", "write_plan", "bench", "findings", "table_rows", "write_bench",
     "compare_devices", "describe_export", "export_onnx", "load_for_export", "LAYER_OUTPUTS", "AuditedRun", "audit_selection", "load_audit", "audit_table",
     "check_collapses", "load_collapses", "load_batch_audits", "write_batch_audits", "audit_of",
-    "run_ladder", "write_ladder", "load_ladder", "finished_predictions", "validation_labels", "ANCHORS", "GOALS", "RUNGS",
+    "run_ladder", "write_ladder", "load_ladder", "LadderRow", "Gain", "finished_predictions", "validation_labels", "ANCHORS", "GOALS",
+    "RUNGS",
 ]
 
 
@@ -58,7 +59,7 @@ def __getattr__(name: str):
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
             "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",
             "load_batch_audits": "batch_audit", "audit_of": "batch_audit", "write_batch_audits": "batch_audit", "check_collapses": "collapse", "load_collapses": "collapse", "load_ladder": "ladder", "finished_predictions": "ladder", "validation_labels": "ladder",
-            "ANCHORS": "ladder", "GOALS": "ladder", "RUNGS": "ladder"}
+            "ANCHORS": "ladder", "GOALS": "ladder", "RUNGS": "ladder", "LadderRow": "ladder", "Gain": "ladder"}
     if name in lazy:
         import importlib
 

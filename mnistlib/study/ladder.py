@@ -339,7 +339,51 @@ def write_ladder(out: str | Path = LADDER_OUT, study: str | Path = STUDY_OUT) ->
     return rows
 
 
-def load_ladder(out: str | Path = LADDER_OUT) -> list[dict]:
+@dataclass(frozen=True)
+class Gain:
+    """What a rung adds over the rung below: the paired difference of mean test accuracy (points) and its 95%
+    bootstrap interval; it ``pays`` when the whole interval lies above zero."""
+
+    difference: float
+    low: float
+    high: float
+
+    @property
+    def pays(self) -> bool:
+        return self.low > 0
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    """One row of the committed ladder (``ladder.csv``): ``text`` holds its columns as the table shows them, the
+    other fields the same figures as numbers (percent; ``gain`` is ``None`` on the first rung)."""
+
+    text: dict[str, str]
+    rung: Rung
+    test: float
+    interval: tuple[float, float]
+    validation: float
+    gain: Gain | None
+    minutes: float
+    note: str
+
+    @classmethod
+    def from_text(cls, text: dict[str, str]) -> "LadderRow":
+        """Parse a row as :func:`ladder_rows` writes it ("99.58 ± 0.01 (n=5)", "+0.03 (-0.01 to +0.08)")."""
+        rungs = {r.label: r for r in RUNGS}
+        if text.get("rung") not in rungs:
+            raise ValueError(f"ladder.csv: unknown rung {text.get('rung')!r}: expected one of {', '.join(rungs)}")
+        low, high = (float(v) for v in text["95% interval %"].split("–"))
+        delta = text["Δ vs rung below (points, 95% CI)"]
+        gain = None
+        if delta != "-":
+            difference, interval = delta.split(" (")
+            gain = Gain(float(difference), *(float(v) for v in interval.rstrip(")").split(" to ")))
+        return cls(dict(text), rungs[text["rung"]], float(text["test %"].split()[0]), (low, high),
+                   float(text["validation %"].split()[0]), gain, float(text["CPU min per seed"]), text["note"])
+
+
+def load_ladder(out: str | Path = LADDER_OUT) -> list[LadderRow]:
     """The committed ladder's rows (``[]`` when there is none)."""
     import csv
 
@@ -347,4 +391,4 @@ def load_ladder(out: str | Path = LADDER_OUT) -> list[dict]:
     if not path.exists():
         return []
     with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+        return [LadderRow.from_text(row) for row in csv.DictReader(fh)]
