@@ -128,7 +128,7 @@ def test_the_committed_weights_give_their_records_validation_accuracy():
     evaluation (chapter 6), never the one the record was selected on."""
     from mnistlib.course.committed import batch_norm_checks
 
-    checks, missing = batch_norm_checks("shao_cnn", datasets=("mnist",))
+    checks, missing = batch_norm_checks("shao_cnn", datasets=("mnist",), profile="smoke")  # statistics of 5,000
     assert checks, missing
     for check in checks:
         assert check.running[1] == pytest.approx(check.record.val_accuracy, abs=1e-4)

@@ -127,20 +127,24 @@ class BatchNormCheck:
                 "val loss (running → recomputed)": f"{self.running[0]:.4f} → {self.recomputed[0]:.4f}"}
 
 
-def batch_norm_check(record: RunRecord, device=None) -> BatchNormCheck | None:
-    """:class:`BatchNormCheck` of a committed run (``None`` when its weights are not committed)."""
+def batch_norm_check(record: RunRecord, device=None, profile: str = "full") -> BatchNormCheck | None:
+    """:class:`BatchNormCheck` of a committed run (``None`` when its weights are not committed). The statistics
+    are recomputed over every training image (over the first 5,000 under the smoke profile, whose figures are
+    not results)."""
     from ..training.evaluate import loss_and_accuracy, with_batch_statistics
 
     found = committed_model(record, device)
     if found is None:
         return None
     model, data = found
+    train = data.train.head(5000) if profile == "smoke" else data.train
     return BatchNormCheck(record, loss_and_accuracy(model, data.val),
-                          loss_and_accuracy(with_batch_statistics(model, data.train), data.val))
+                          loss_and_accuracy(with_batch_statistics(model, train), data.val))
 
 
 def batch_norm_checks(model: str = "shao_cnn", recipe: str | None = None,
-                      datasets: tuple[str, ...] = ("mnist", "fashion_mnist")) -> tuple[list[BatchNormCheck], list[str]]:
+                      datasets: tuple[str, ...] = ("mnist", "fashion_mnist"),
+                      profile: str = "full") -> tuple[list[BatchNormCheck], list[str]]:
     """:func:`batch_norm_check` of each dataset's committed seed 0 of one configuration, and a line for each
     dataset that could not be checked (no committed run or weights, or its files are not on this machine)."""
     from ..data import DataError
@@ -149,7 +153,7 @@ def batch_norm_checks(model: str = "shao_cnn", recipe: str | None = None,
     for dataset in datasets:
         runs = study_runs(model, recipe, dataset)
         try:
-            check = batch_norm_check(runs[0]) if runs else None
+            check = batch_norm_check(runs[0], profile=profile) if runs else None
         except DataError as exc:
             missing.append(f"{dataset}: {exc}")
             continue
