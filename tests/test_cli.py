@@ -39,7 +39,7 @@ def test_train_writes_the_result_json_and_evaluate_reads_the_checkpoint(capsys, 
                 "test_accuracy", "test_loss", "wall_seconds", "seconds_per_epoch", *PROVENANCE):
         assert key in record, key
     assert record["params"] == 354_138 and record["config"]["train_subset"] == 3000
-    assert record["data"]["train"] == 3000 and record["data"]["val"] == 5000
+    assert record["data"]["train"] == 3000 and record["data"]["val"] == 1000 and record["config"]["val_subset"] == 1000
     assert len(record["history"]) == 1 and record["test_accuracy"] > 0.75
 
     code, out, _ = run_cli(capsys, "evaluate", str(tmp_path / "shao_cnn-smoke-seed0.pt"))

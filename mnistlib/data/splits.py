@@ -102,11 +102,12 @@ def to_device_split(images, labels, device, mean: float, std: float) -> Split:
 
 def load_data(name: str = "mnist", *, device: str | torch.device = "cpu", root=None,
               normalize: tuple[float, float] | None = None, val_size: int = VAL_SIZE, split_seed: int = 0,
-              train_subset: int | None = None, **locate_kwargs) -> DeviceData:
+              train_subset: int | None = None, val_subset: int | None = None, **locate_kwargs) -> DeviceData:
     """Load dataset ``name`` verified, split it 55,000/5,000 (seeded) and put every split on ``device``.
 
     ``normalize`` is ``(mean, std)`` applied to pixels scaled to [0, 1] (default: the dataset's own
-    statistics). ``train_subset`` keeps only the first ``n`` training images of the split (smoke runs).
+    statistics). ``train_subset`` and ``val_subset`` keep only the first ``n`` training or validation images
+    of the split (smoke runs); the split itself (``split_md5``) is the same.
     """
     spec = get_spec(name)
     arrays = load_arrays(name, root, **locate_kwargs)
@@ -116,9 +117,13 @@ def load_data(name: str = "mnist", *, device: str | torch.device = "cpu", root=N
         if not 0 < train_subset <= len(train_idx):
             raise ValueError(f"train_subset must be between 1 and {len(train_idx)}, got {train_subset}")
         train_idx = train_idx[:train_subset]
+    digest = hashlib.md5(val_idx.numpy().tobytes()).hexdigest()
+    if val_subset is not None:
+        if not 0 < val_subset <= len(val_idx):
+            raise ValueError(f"val_subset must be between 1 and {len(val_idx)}, got {val_subset}")
+        val_idx = val_idx[:val_subset]
     images = torch.from_numpy(arrays["train_images"].copy())
     labels = torch.from_numpy(arrays["train_labels"].copy())
-    digest = hashlib.md5(val_idx.numpy().tobytes()).hexdigest()
     return DeviceData(
         name=spec.name,
         train=to_device_split(images[train_idx], labels[train_idx], device, mean, std),

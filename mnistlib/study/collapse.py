@@ -64,7 +64,8 @@ def check_collapse(record: RunRecord, factor: str, value: str, device=None, epoc
     config = dataclasses.replace(TrainConfig.from_dict(record.config), patience=None)
     dev = resolve_device(device)
     data = load_data(record.dataset, device=dev, normalize=normalization(get_model_info(record.model), record.dataset),
-                     split_seed=record.data.get("split_seed", 0), train_subset=config.train_subset)
+                     split_seed=record.data.get("split_seed", 0), train_subset=config.train_subset,
+                     val_subset=config.val_subset)
     model = initial_model(record.model, record.model_kwargs, config.seed)
     seen: dict[str, float] = {}
 

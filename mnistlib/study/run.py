@@ -196,7 +196,8 @@ def train_run(model_name: str, profile: str = "quick", *, out: str | Path = "run
 
     t0 = time.perf_counter()
     data = load_data(dataset, device=device, root=data_root, normalize=normalization(info, dataset),
-                     train_subset=config.train_subset)
+                     train_subset=config.train_subset,
+                     val_subset=config.val_subset)
     meta = {"model": model_name, "model_kwargs": model_kwargs, "profile": profile, "data": data.describe(),
             "model_fingerprint": fingerprint}
     if log:

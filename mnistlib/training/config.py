@@ -4,7 +4,8 @@ A run's config is built in layers: :class:`TrainConfig` defaults, the model's ``
 hyperparameters), the profile's general limits, the model's own recipe for that profile, then explicit
 overrides (CLI flags). Profiles:
 
-- ``smoke``: seconds on a 2-core CPU (3,000 training images, one epoch, batches of at most 100); for tests.
+- ``smoke``: seconds on a 2-core CPU (3,000 training images, one epoch, batches of at most 100, validation on
+  the first 1,000 images of the split, the test set whole); for tests.
 - ``quick``: the default on a CPU: the full training set, one to three epochs.
 - ``full``: the source's own hyperparameters; meant for a GPU. Where the source trains for an impractical
   number of epochs (150, 200) ``full`` is a documented shorter schedule and ``source`` keeps the source's
@@ -24,7 +25,7 @@ SCHEDULES = ("none", "exponential", "step", "onecycle")
 SELECTIONS = ("val_loss", "val_accuracy")
 
 PROFILE_LIMITS: dict[str, dict[str, Any]] = {
-    "smoke": dict(epochs=1, batch_size=100, train_subset=3000),
+    "smoke": dict(epochs=1, batch_size=100, train_subset=3000, val_subset=1000),
     "quick": dict(epochs=3),
     "full": {},
     "source": {},
@@ -76,6 +77,7 @@ class TrainConfig:
     select: str = "val_loss"
     augment: str = "none"
     train_subset: int | None = None
+    val_subset: int | None = None
     seed: int = 0
     device: str | None = None
     deterministic: bool = True
