@@ -205,6 +205,8 @@ def test_drawn_digits_show_every_layer_the_occlusion_map_and_gecco_as_pytorch_co
         assert shown["predicted"] == int(inside[0].argmax()), drawing
         winner, drops = _occlusion_reference(model, image)
         assert occluded["winner"] == winner and np.abs(np.array(occluded["drops"]) - drops).max() < TOLERANCE, drawing
+        stated = [page.locator(f"#occlusion-{k}").inner_text() for k in ("patch", "stride", "places", "count")]
+        assert stated == ["6 × 6", "2", f"{len(drops) ** 0.5:.0f} × {len(drops) ** 0.5:.0f}", str(len(drops))]
         assert np.abs(np.array(shown["gecco"]["alone"]) - alone).max() < TOLERANCE, drawing
         assert np.abs(np.array(shown["gecco"]["among"]) - among).max() < TOLERANCE, drawing
         assert page.locator("#gecco-alone").inner_text().startswith(f"reads a {alone.argmax()}")

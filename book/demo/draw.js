@@ -266,6 +266,11 @@
     // -------------------------------------------------------------------- updating everything
     let pending = false, last = null, generation = 0, occluded = Promise.resolve(null), strokeEnd = null;
     const timings = { update: [], occlusion: [] };
+    // the page's text states the occlusion's geometry from the constants the computation uses
+    $("#occlusion-patch").textContent = `${PATCH} × ${PATCH}`;
+    $("#occlusion-stride").textContent = `${STRIDE}`;
+    $("#occlusion-places").textContent = `${PLACES} × ${PLACES}`;
+    $("#occlusion-count").textContent = `${PLACES * PLACES}`;
 
     function showProbabilities(p) {
       const best = argmax(p);
@@ -417,7 +422,7 @@
         `that the network reads as a ${d.predicted}, with ${percent(d.confidence, 0)} confidence`));
       companions = new Float32Array(digits.companions.length * PIXELS);
       digits.companions.forEach((d, i) => companions.set(d.pixels, i * PIXELS));
-      $("#gecco-companions").textContent = `${digits.companions.length}`;
+      for (const id of ["#gecco-companions", "#gecco-companions-row"]) $(id).textContent = `${digits.companions.length}`;
       const audit = digits.gecco_audit;
       if (audit) {
         $("#gecco-audit").textContent = `Over MNIST's 10,000 test digits, chapter 5 measured it: alone, GECCO reads ` +
