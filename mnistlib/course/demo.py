@@ -24,8 +24,9 @@ import torch
 
 from ..data.locate import load_arrays
 from .assets import VENDOR, npm_package
-from ..data import REPOSITORY_ROOT as ROOT
+from ..data import REPOSITORY_ROOT as ROOT, Split
 from ..study import LADDER_OUT, STUDY_OUT, Weights, audit_of, load_for_export, registry
+from ..training import probabilities as probabilities_of
 
 ORT_WEB_VERSION = "1.30.0"
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
@@ -50,9 +51,10 @@ def probabilities_on_test_set(weights: Weights, dataset: str = "mnist") -> np.nd
     """(10000, 10): the softmax of the committed network ``weights`` on every test digit, as the page computes it
     (raw pixels in, the normalisation inside the network)."""
     network, _ = load_for_export(weights.file)
-    images = torch.from_numpy(load_arrays(dataset)["test_images"][:, None].astype(np.float32))
-    with torch.no_grad():
-        return torch.cat([network(part).softmax(1) for part in images.split(1000)]).numpy()
+    arrays = load_arrays(dataset)
+    test = Split(torch.from_numpy(arrays["test_images"][:, None].astype(np.float32)),
+                 torch.from_numpy(arrays["test_labels"].astype(np.int64)))
+    return probabilities_of(network, test).numpy()
 
 
 def demo_digits(probabilities: np.ndarray, dataset: str = "mnist") -> dict:
