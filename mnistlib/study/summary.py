@@ -78,7 +78,7 @@ class StudyRow:
             "reported test %": dash(self.reported, ".2f"),
             "measured test %": f"{self.mean:.2f} ± {self.std:.2f}" if self.std is not None
             else f"{self.mean:.2f} (one seed)",
-            "min–max %": f"{self.low:.2f}–{self.high:.2f}",
+            "min–max %": "-" if self.seeds < 2 else f"{self.low:.2f}–{self.high:.2f}",  # one seed: no range
             "95% t-interval %": "-" if self.t_low is None else f"{self.t_low:.2f}–{self.t_high:.2f}",
             "accuracy verdict": self.verdict, "reported params": dash(self.reported_params, ","),
             "params": f"{self.params:,}", "params verdict": self.params_verdict,
