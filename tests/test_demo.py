@@ -166,7 +166,10 @@ def _draw(page, strokes):
     return page.evaluate("() => window.mnistDemo.snapshot()"), page.evaluate("() => window.mnistDemo.occlusion()")
 
 
-def _occlusion_reference(model, image: np.ndarray, patch: int = 6, stride: int = 2) -> tuple[int, np.ndarray]:
+PATCH, STRIDE = 6, 2  # issue 31's occlusion: a 6 x 6 square of background slid with stride 2
+
+
+def _occlusion_reference(model, image: np.ndarray, patch: int = PATCH, stride: int = STRIDE) -> tuple[int, np.ndarray]:
     """The winning class of ``image`` (1, 1, 28, 28) and, for each place of a ``patch`` x ``patch`` square of
     zeros slid with ``stride`` (row-major), how much covering it lowers that class's probability."""
     places = range(0, 28 - patch + 1, stride)
@@ -206,7 +209,8 @@ def test_drawn_digits_show_every_layer_the_occlusion_map_and_gecco_as_pytorch_co
         winner, drops = _occlusion_reference(model, image)
         assert occluded["winner"] == winner and np.abs(np.array(occluded["drops"]) - drops).max() < TOLERANCE, drawing
         stated = [page.locator(f"#occlusion-{k}").inner_text() for k in ("patch", "stride", "places", "count")]
-        assert stated == ["6 × 6", "2", f"{len(drops) ** 0.5:.0f} × {len(drops) ** 0.5:.0f}", str(len(drops))]
+        places = (28 - PATCH) // STRIDE + 1
+        assert stated == [f"{PATCH} × {PATCH}", str(STRIDE), f"{places} × {places}", str(len(drops))]
         assert np.abs(np.array(shown["gecco"]["alone"]) - alone).max() < TOLERANCE, drawing
         assert np.abs(np.array(shown["gecco"]["among"]) - among).max() < TOLERANCE, drawing
         assert page.locator("#gecco-alone").inner_text().startswith(f"reads a {alone.argmax()}")

@@ -127,17 +127,21 @@ class BatchNormCheck:
                 "val loss (running → recomputed)": f"{self.running[0]:.4f} → {self.recomputed[0]:.4f}"}
 
 
+# Under the smoke profile (whose figures are not results) the chapters' live measurements of committed networks
+# read the first images of a split only: the batch-norm check's training images, the batch audit's test images.
+SMOKE_TRAIN_IMAGES, SMOKE_TEST_IMAGES = 5000, 2000
+
+
 def batch_norm_check(record: RunRecord, device=None, profile: str = "full") -> BatchNormCheck | None:
     """:class:`BatchNormCheck` of a committed run (``None`` when its weights are not committed). The statistics
-    are recomputed over every training image (over the first 5,000 under the smoke profile, whose figures are
-    not results)."""
+    are recomputed over every training image (the first :data:`SMOKE_TRAIN_IMAGES` under the smoke profile)."""
     from ..training.evaluate import loss_and_accuracy, with_batch_statistics
 
     found = committed_model(record, device)
     if found is None:
         return None
     model, data = found
-    train = data.train.head(5000) if profile == "smoke" else data.train
+    train = data.train.head(SMOKE_TRAIN_IMAGES) if profile == "smoke" else data.train
     return BatchNormCheck(record, loss_and_accuracy(model, data.val),
                           loss_and_accuracy(with_batch_statistics(model, train), data.val))
 
@@ -254,8 +258,8 @@ def reruns_sentence(reruns: list[Rerun]) -> str:
 def batch_audits(networks: list[tuple[str, RunRecord]], profile: str, device=None):
     """Chapter 5's batch-dependence audit of each ``(label, record)``: read from the committed
     ``results/full/batch_audit.json`` where it measured these very weights (:mod:`mnistlib.study.batch_audit`),
-    else measured here (on 2,000 test images under the smoke profile). Returns ``(accuracy by batch size per
-    label, the table's rows, the labels read from the committed file)``."""
+    else measured here (on the first :data:`SMOKE_TEST_IMAGES` test images under the smoke profile). Returns
+    ``(accuracy by batch size per label, the table's rows, the labels read from the committed file)``."""
     from ..study import load_batch_audits
     from ..training import batch_dependence_audit
 
@@ -266,7 +270,8 @@ def batch_audits(networks: list[tuple[str, RunRecord]], profile: str, device=Non
         audit = committed.get(label) if record.profile == "full" else None
         if audit is None:
             model, data = trained_model(record, device)
-            audit = batch_dependence_audit(model, data.test.head(2000) if profile == "smoke" else data.test)
+            test = data.test.head(SMOKE_TEST_IMAGES) if profile == "smoke" else data.test
+            audit = batch_dependence_audit(model, test)
         else:
             read.append(label)
         audits[label] = audit.accuracy_by_batch_size
