@@ -62,7 +62,8 @@ COMPILE_HELP = ("train through torch.compile (the CPU's fast path: the eager com
 def _train_overrides(args) -> dict:
     fast = dict(FAST_PATH) if args.fast else {}
     fast = fast or ({"cuda_graph": True} if args.cuda_graph else {})
-    fast = {**fast, **({"compile": True} if args.compile else {})}
+    fast = {**fast, **({"compile": True} if args.compile else {}),
+            **({"channels_last": True} if args.channels_last else {})}
     return {"epochs": args.epochs, "batch_size": args.batch_size, "eval_batch_size": args.eval_batch_size,
             "lr": args.lr, "seed": args.seed,
             "device": args.device, "augment": args.augment, **fast}
@@ -150,7 +151,8 @@ def cmd_reproduce(args) -> None:
     limits = None if args.resnet_seeds is None else {"resnet": args.resnet_seeds}
     reproduce(args.out, models=args.models, seeds=args.seeds, datasets=args.datasets, profile=args.profile,
               device=args.device, data_root=args.data, seed_limits=limits, cuda_graph=args.cuda_graph,
-              compile=args.compile, compare_with=args.compare_with, quiet=args.quiet, train=not args.summary_only,
+              compile=args.compile, channels_last=args.channels_last, compare_with=args.compare_with,
+              quiet=args.quiet, train=not args.summary_only,
               wait=args.wait)
     print(f"summary written to {Path(args.out) / 'summary.md'}")
 
@@ -224,8 +226,16 @@ def cmd_sync(args) -> None:
 
 
 def cmd_plan(args) -> None:
-    from .study.plan import measure_gpu, write_plan
+    from .study import TRAINING_PATHS, measure_gpu, measure_paths, write_path_timings, write_plan
 
+    unknown = [p for p in args.paths or [] if p not in TRAINING_PATHS]
+    if unknown:
+        raise UsageError(f"unknown path {', '.join(map(repr, unknown))}: choose from "
+                         f"{', '.join(map(repr, TRAINING_PATHS))}")
+    for model in args.measure_paths or []:
+        get_model_info(model)  # an unknown model fails before minutes of timing
+    if args.measure_paths:
+        print(f"wrote {write_path_timings(measure_paths(args.measure_paths, args.paths), args.results)}")
     if args.measure_gpu:
         print(f"wrote {measure_gpu(args.results, device=args.device or 'cuda')}")
     print(f"wrote {write_plan(args.results, measure_now=args.measure)}")
@@ -259,6 +269,9 @@ def build_parser() -> Parser:
                        help="replay each step from a CUDA graph, fp32 and deterministic cuDNN (the eager computation "
                             "up to rounding: fused Adam; GPU)")
         p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+        p.add_argument("--channels-last", action="store_true",
+                       help="hold the network in the channels-last layout (the large convolutional models' faster "
+                            "layout on a CPU: results/full/PLAN.md; the same computation up to rounding)")
 
     train = sub.add_parser("train", help="train one model and write its result JSON")
     train.add_argument("model")
@@ -366,6 +379,11 @@ def build_parser() -> Parser:
     plan.add_argument("--measure-gpu", action="store_true",
                       help="on a GPU: time one epoch of each model left to it (results/gpu/epoch_times.json)")
     plan.add_argument("--device", help="the GPU for --measure-gpu (default cuda)")
+    plan.add_argument("--measure-paths", nargs="+", metavar="MODEL",
+                      help="time an epoch of these models eagerly and compiled, each in both layouts, and their "
+                           "training GFLOP/s (pause the study's runner first: minutes a model)")
+    plan.add_argument("--paths", nargs="+", metavar="PATH",
+                      help="only these paths, e.g. 'compiled, channels-last' (with --measure-paths)")
     plan.set_defaults(func=cmd_plan)
 
     export = sub.add_parser("export", help="export a trained run to ONNX (normalisation inside the graph, dynamic "

@@ -57,6 +57,14 @@ def test_book_refuses_an_unknown_profile(capsys):
         build_book("huge")
 
 
+def test_plan_refuses_an_unknown_path_or_model_before_timing_anything(capsys, tmp_path):
+    assert main(["plan", "--results", str(tmp_path), "--measure-paths", "resnet", "--paths", "fast"]) == 2
+    assert "unknown path 'fast': choose from 'eager', 'eager, channels-last', 'compiled'" in capsys.readouterr().err
+    assert main(["plan", "--results", str(tmp_path), "--measure-paths", "resnet50"]) == 1
+    assert "unknown model 'resnet50'" in capsys.readouterr().err
+    assert not (tmp_path / "full").exists()
+
+
 def test_book_names_a_missing_or_unlisted_chapter_before_running_anything(tmp_path):
     root = course_copy(tmp_path)
     assert "notebooks/05_gecco" in check_contents(root)

@@ -53,6 +53,21 @@ def test_fit_with_compile_records_its_path_and_is_the_same_experiment():
     assert config_differences(dataclasses.replace(config, compile=True).to_dict(), config) == []
 
 
+def test_fit_in_channels_last_trains_that_layout_and_is_the_same_experiment():
+    data = load_data("mnist", device="cpu", train_subset=500)
+    data = dataclasses.replace(data, val=data.val.head(200))
+    config = TrainConfig(epochs=1, batch_size=100, device="cpu")
+    torch.manual_seed(0)
+    plain = fit(get_model("shao_cnn"), data, config, quiet=True)
+    torch.manual_seed(0)
+    model = get_model("shao_cnn")
+    last = fit(model, data, dataclasses.replace(config, channels_last=True), quiet=True)
+    convs = [p for p in model.parameters() if p.dim() == 4 and p.shape[1] > 1]  # one input channel: either layout
+    assert convs and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in convs)
+    assert last.history[0]["train_loss"] == pytest.approx(plain.history[0]["train_loss"], rel=1e-3)
+    assert config_differences(dataclasses.replace(config, channels_last=True).to_dict(), config) == []
+
+
 def test_a_new_config_field_at_its_default_keeps_old_records_current():
     old_record = {k: v for k, v in TrainConfig().to_dict().items() if k not in ("min_lr", "compile")}
     assert config_differences(old_record, TrainConfig()) == []

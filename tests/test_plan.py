@@ -86,3 +86,48 @@ def test_a_finished_runs_epoch_time_replaces_the_measured_one_only_from_a_cpu_ru
     assert rows["vgg5"]["s/epoch"] == "1000.0" and rows["vgg5"]["where"] == "over budget"  # not the GPU's 2 s
     # the CPU's hours: by the run's clock, and its four epochs at the median epoch; never the GPU run's
     assert plan.hours_spent([paper, vgg5], tmp_path) == pytest.approx((153.0 / 3600, 4 * 21.5 / 3600))
+
+
+def test_an_unmeasured_configuration_with_seeds_left_is_not_counted_as_done(tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "epoch_times.json").write_text(json.dumps({"after": {}, "before": {}}))
+    row = plan.plan_rows([plan.Item("resnet", 3)], {"after": {}, "before": {}}, tmp_path)[0]
+    assert (row["s/epoch"], row["hours left"]) == ("-", "?")  # unknown, never "0.00"
+    text = plan.write_plan(tmp_path, log=None).read_text()
+    headline = text.split("**")[1]
+    assert headline.split(" of ")[0] == "0" and "CPU runs done; about 0.0 CPU hours left, besides shao_cnn, " in headline
+    assert headline.endswith(", spinalnet, resnet (not measured yet: `plan --measure-paths`).")
+
+
+def test_path_timings_merge_and_give_each_configuration_its_own_paths_seconds(tmp_path, monkeypatch):
+    monkeypatch.setattr(plan, "timed_epoch", lambda item, steps, compile, channels_last:
+                        (100.0 * (2 if compile else 3) / (2 if channels_last else 1), 10.0))
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("mnistlib.study.bench"), "epoch_flops", lambda model, n, device: 5e12)
+    first = plan.measure_paths(["resnet"], log=None)
+    assert [(t.path, t.train_seconds, t.epoch_seconds) for t in first] == [
+        ("eager", 300.0, 310.0), ("eager, channels-last", 150.0, 160.0), ("compiled", 200.0, 210.0),
+        ("compiled, channels-last", 100.0, 110.0)]
+    assert first[3].gflops == pytest.approx(5e12 / 100.0 / 1e9)
+    path = plan.write_path_timings(first, tmp_path)
+    again = [plan.PathTiming("resnet", "compiled", 190.0, 10.0, 26.3)]
+    times = json.loads(plan.write_path_timings(again, tmp_path).read_text())
+    assert path == tmp_path / "full" / "epoch_times.json" and len(times["paths"]["timings"]) == 4
+    assert plan.measured_seconds(plan.Item("resnet", 3), times) == 200.0  # re-measured: replaced, not added
+    assert plan.measured_seconds(plan.Item("resnet", 3, channels_last=True), times) == 110.0
+    assert plan.measured_seconds(plan.Item("spinalnet", 3), times) is None
+    section = "\n".join(plan.paths_section(times, [plan.Item("resnet", 3, channels_last=True)]))
+    assert "| resnet | compiled, channels-last (the runner's) | 110 | 10 | 50 |" in section
+    # the study's path for resnet: compiled, channels-last
+    assert f"about {110.0 * 25 / 60:.0f} min a seed" in plan.pending_reason("resnet", tmp_path)
+
+
+def test_the_runner_trains_in_channels_last_exactly_the_configurations_the_plan_times_so():
+    import re
+    from mnistlib.data import REPOSITORY_ROOT
+
+    script = (REPOSITORY_ROOT / "tools" / "cpu_study.sh").read_text()
+    runner = {m for line in script.splitlines() if "--channels-last" in line.split("#")[0]
+              for m in re.search(r"--models ([\w ]+?) --", line).group(1).split()}
+    assert runner == {item.model for item in plan.cpu_study() if item.channels_last and not item.optional}

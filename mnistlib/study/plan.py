@@ -15,6 +15,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from ..training.config import resolve_config
 from ..data import load_data
 from ..models import get_model, get_model_info
@@ -46,6 +48,7 @@ class Item:
     overrides: dict = field(default_factory=dict)
     runs_dir: str = "full/runs"  # where its run records are, under results/ (`ablate` writes to results/ablation)
     optional: bool = False  # trained on this CPU only where one seed takes at most CPU_LIMIT_MINUTES
+    channels_last: bool = False  # trained in the channels-last layout (the runner's --channels-last)
 
     @property
     def label(self) -> str:
@@ -53,6 +56,7 @@ class Item:
         return name if self.dataset == "mnist" else f"{name}, {self.dataset}"
 
     def config(self, **execution):
+        execution = {"channels_last": self.channels_last or None, **execution}
         return resolve_config(self.model, "full", self.recipe, **self.overrides, **execution)
 
     def run_names(self) -> list[str]:
@@ -74,8 +78,9 @@ def cpu_study() -> list[Item]:
               for v in ablation_variants()]
     items += [Item("efficient_capsnet", 5),
               Item(LADDER_MODEL, LADDER_SEEDS, "improved", tag=LADDER_TAG, overrides=LONG_EMA, runs_dir="ladder/runs"),
-              Item("efficient_capsnet_decoder", 3), Item("spinalnet", 3),
-              Item("resnet", 3), Item("resnet18", 1, optional=True), Item("vgg5", 3, optional=True)]
+              Item("efficient_capsnet_decoder", 3, channels_last=True), Item("spinalnet", 3),
+              Item("resnet", 3, channels_last=True), Item("resnet18", 1, optional=True),
+              Item("vgg5", 3, optional=True)]
     return items
 
 
@@ -90,7 +95,9 @@ def pending_reason(model: str, results: str | Path = RESULTS) -> str:
     the CPU study has not reached it, or one seed costs more than the study spends on an optional
     configuration. Never "needs a GPU": a GPU only makes it faster (``gpu/epoch_times.json``, when measured)."""
     times = Path(results) / "full" / "epoch_times.json"
-    seconds = json.loads(times.read_text())["after"].get(model) if times.exists() else None
+    item = next((i for i in cpu_study() if i.model == model and not (i.recipe or i.tag) and i.dataset == "mnist"),
+                Item(model, 1))
+    seconds = measured_seconds(item, json.loads(times.read_text())) if times.exists() else None
     epochs = resolve_config(model, "full").epochs
     minutes = None if seconds is None else seconds * epochs / 60
     cost = "its cost not measured yet" if minutes is None else f"about {minutes:.0f} min a seed on this CPU"
@@ -109,20 +116,105 @@ def pending_reason(model: str, results: str | Path = RESULTS) -> str:
             f"python -m mnistlib reproduce --models {model} --compile")
 
 
-def epoch_seconds(item: Item, *, compile: bool = True, model_kwargs: dict | None = None,
-                  steps: int = MEASURED_STEPS, device: str = "cpu") -> float:
+def epoch_seconds(item: Item, *, compile: bool = True, channels_last: bool | None = None,
+                  model_kwargs: dict | None = None, steps: int = MEASURED_STEPS, device: str = "cpu") -> float:
     """Seconds one epoch of ``item`` takes here: ``steps`` training steps timed after a warm-up epoch, scaled
     to the whole training split, plus one validation pass. On a GPU: the CUDA-graph replay (fp32, as the
-    study trains there) instead of ``torch.compile``."""
+    study trains there) instead of ``torch.compile``. ``channels_last``: the layout (default: the item's)."""
+    return sum(timed_epoch(item, compile=compile, channels_last=channels_last, model_kwargs=model_kwargs,
+                           steps=steps, device=device))
+
+
+def timed_epoch(item: Item, *, compile: bool = True, channels_last: bool | None = None,
+                model_kwargs: dict | None = None, steps: int = MEASURED_STEPS, device: str = "cpu") -> tuple[float, float]:
+    """``(training seconds scaled to the whole training split, validation seconds)`` of one epoch of ``item``,
+    the second of two (the first compiles and warms up); see :func:`epoch_seconds`."""
     gpu = device != "cpu"
-    config = item.config(device=device, compile=compile and not gpu, cuda_graph=gpu)
+    config = item.config(device=device, compile=compile and not gpu, cuda_graph=gpu,
+                         channels_last=item.channels_last if channels_last is None else channels_last)
     subset = max(min(steps * config.batch_size, MEASURED_IMAGES), config.batch_size)
     config = dataclasses.replace(config, epochs=2, patience=None, train_subset=subset, schedule="none")
     info = get_model_info(item.model)
     data = load_data(item.dataset, device=device, normalize=normalization(info, item.dataset), train_subset=subset)
     model = get_model(item.model, **{**item.model_kwargs, **(model_kwargs or {})})
     second = fit(model, data, config, quiet=True).history[1]
-    return second["train_seconds"] * TRAIN_IMAGES / len(data.train) + second["seconds"] - second["train_seconds"]
+    return second["train_seconds"] * TRAIN_IMAGES / len(data.train), second["seconds"] - second["train_seconds"]
+
+
+# The ways a large model can train on this CPU (issue 30: "eager and --compile, channels-last where it helps").
+# ``plan --measure-paths`` times each; the runner trains a model on its fastest (Item.channels_last, --compile).
+TRAINING_PATHS = {"eager": dict(compile=False, channels_last=False),
+         "eager, channels-last": dict(compile=False, channels_last=True),
+         "compiled": dict(compile=True, channels_last=False),
+         "compiled, channels-last": dict(compile=True, channels_last=True)}
+PATH_STEPS = 30  # training steps timed per path: the large models take seconds a step
+
+
+@dataclass(frozen=True)
+class PathTiming:
+    """One model on one path: training seconds an epoch (55,000 images), validation seconds, and the training
+    arithmetic rate that implies (FLOPs of a forward and backward pass counted by ``torch.utils.flop_counter``)."""
+
+    model: str
+    path: str
+    train_seconds: float
+    val_seconds: float
+    gflops: float  # training GFLOP/s
+
+    @property
+    def epoch_seconds(self) -> float:
+        return self.train_seconds + self.val_seconds
+
+
+def measure_paths(models: list[str], paths: list[str] | None = None, steps: int = PATH_STEPS,
+                  log=print) -> list[PathTiming]:
+    """Time an epoch of each of ``models`` on each of ``paths`` (default: all of :data:`TRAINING_PATHS`) on this CPU.
+    Run it with the CPU otherwise idle (the study's runner paused): two processes that both spread their
+    work over the two cores slow each other three- to fourfold, far more than their share."""
+    from .bench import epoch_flops
+
+    timings = []
+    for model in models:
+        flops = epoch_flops(model, TRAIN_IMAGES, torch.device("cpu"))
+        for path in paths or list(TRAINING_PATHS):
+            train, val = timed_epoch(Item(model, 1), steps=steps, **TRAINING_PATHS[path])
+            timings.append(PathTiming(model, path, train, val, flops / train / 1e9))
+            if log:
+                log(f"{model}, {path}: {train + val:.0f} s an epoch ({flops / train / 1e9:.0f} GFLOP/s in training)")
+    return timings
+
+
+def write_path_timings(timings: list[PathTiming], results: str | Path = RESULTS) -> Path:
+    """Merge ``timings`` into ``<results>/full/epoch_times.json`` under ``"paths"`` (a model's earlier timings
+    on the same path are replaced), with this machine's provenance."""
+    from .provenance import provenance
+
+    path = Path(results) / "full" / "epoch_times.json"
+    times = json.loads(path.read_text()) if path.exists() else {"after": {}, "before": {}}
+    measured = times.get("paths", {}).get("timings", [])
+    new = {(t.model, t.path) for t in timings}
+    measured = [t for t in measured if (t["model"], t["path"]) not in new] + [dataclasses.asdict(t) for t in timings]
+    times["paths"] = {"timings": measured, **provenance(torch.device("cpu"))}
+    write_json(times, path)
+    return path
+
+
+def path_timings(times: dict) -> list[PathTiming]:
+    return [PathTiming(**t) for t in times.get("paths", {}).get("timings", [])]
+
+
+def path_of(item: Item) -> str:
+    """The path the runner trains ``item`` on (always compiled; the layout is the item's)."""
+    return "compiled, channels-last" if item.channels_last else "compiled"
+
+
+def measured_seconds(item: Item, times: dict) -> float | None:
+    """The measured seconds an epoch of ``item`` on its path: ``plan --measure-paths`` where it timed that
+    path, else ``plan --measure``'s figure, else ``None`` (not measured)."""
+    timed = {(t.model, t.path): t for t in path_timings(times)}
+    if not item.tag and not item.recipe and (item.model, path_of(item)) in timed:
+        return timed[item.model, path_of(item)].epoch_seconds
+    return times["after"].get(_key(item))
 
 
 # the plain path of the two configurations that dominate the cost: eager PyTorch, GECCO through PyG's edges
@@ -199,7 +291,7 @@ def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
     for item in items:
         done = finished[id(item)]
         on_this_cpu = [r.median_epoch_seconds for r in done if r.device == "cpu"]  # not a GPU run's seconds
-        seconds = statistics.median(on_this_cpu) if on_this_cpu else times["after"].get(_key(item))
+        seconds = statistics.median(on_this_cpu) if on_this_cpu else measured_seconds(item, times)
         similar = by_rule[_stopping_rule(item)]
         if done:
             epochs, mark = statistics.fmean(r.epochs_run for r in done), ""
@@ -208,13 +300,15 @@ def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
         else:
             epochs, mark = item.config().epochs, " (max)"
         per_seed = None if seconds is None else seconds * epochs / 60
-        left = 0.0 if per_seed is None else per_seed * (item.seeds - len(done)) / 60
+        remaining = item.seeds - len(done)
+        left = None if per_seed is None else per_seed * remaining / 60
         where = "CPU" if on_cpu(item, per_seed) else "over budget"
+        hours = "-" if where != "CPU" else f"{left:.2f}" if left is not None else "0.00" if not remaining else "?"
         rows.append({"configuration": item.label, "seeds": item.seeds, "done": len(done),
                      "s/epoch": "-" if seconds is None else f"{seconds:.1f}",
                      "epochs a run": f"{epochs:.1f}{mark}",
                      "min a seed": "-" if per_seed is None else f"{per_seed:.0f}",
-                     "hours left": f"{left:.2f}" if where == "CPU" else "-", "where": where})
+                     "hours left": hours, "where": where})
     return rows
 
 
@@ -227,39 +321,65 @@ def hours_spent(items: list[Item], results: Path) -> tuple[float, float]:
     return clock / 3600, undisturbed / 3600
 
 
+def paths_section(times: dict, items: list[Item]) -> list[str]:
+    """PLAN.md's table of the large models' paths: seconds an epoch and training GFLOP/s on each, the path
+    the runner takes marked."""
+    timings = path_timings(times)
+    if not timings:
+        return []
+    taken = {item.model: path_of(item) for item in items}
+    paths = times["paths"]
+    rows = [{"model": t.model, "path": t.path + (" (the runner's)" if taken.get(t.model) == t.path else ""),
+             "s/epoch": f"{t.epoch_seconds:.0f}", "of which validation": f"{t.val_seconds:.0f}",
+             "training GFLOP/s": f"{t.gflops:.0f}"} for t in timings]
+    return ["## The large models' paths", "",
+            f"Measured by `python -m mnistlib plan --measure-paths` on {paths['device_name']}, torch {paths['torch']}, "
+            f"commit `{paths['commit'][:12]}`, {paths['date'][:10]}, with the study's runner paused ({PATH_STEPS} "
+            "training steps a path after a warm-up epoch, scaled to 55,000 images, plus one validation pass). "
+            "GFLOP/s: the forward and backward FLOPs of an epoch counted by `torch.utils.flop_counter`, over the "
+            "training seconds. Beside a second process that also spreads its work over both cores (the runner "
+            "beside a test), each runs three to four times slower: the runs' own epochs in the table above count "
+            "such hours.", "", markdown_table(rows), ""]
+
+
 def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=print) -> Path:
     """(Re)write ``<results>/full/PLAN.md``; ``measure_now``: time the epochs first (minutes)."""
     results = Path(results)
     items = cpu_study()
     times_path = results / "full" / "epoch_times.json"
+    times = json.loads(times_path.read_text()) if times_path.exists() else {"after": {}, "before": {}}
     if measure_now:
         from .provenance import provenance
-        import torch
 
-        write_json({**measure(items, log), **provenance(torch.device("cpu"))}, times_path)
-    times = json.loads(times_path.read_text()) if times_path.exists() else {"after": {}, "before": {}}
+        times = {**measure(items, log), **provenance(torch.device("cpu")),
+                 **({"paths": times["paths"]} if "paths" in times else {})}
+        write_json(times, times_path)
     rows = plan_rows(items, times, results)
     cpu_rows = [r for r in rows if r["where"] == "CPU"]
-    left = sum(float(r["hours left"]) for r in cpu_rows)
+    left = sum(float(r["hours left"]) for r in cpu_rows if r["hours left"] != "?")
+    unmeasured = [r["configuration"] for r in cpu_rows if r["hours left"] == "?"]
     spent = hours_spent(items, results)
     before = [{"configuration": k, "plain s/epoch": f"{v:.1f}", "fast s/epoch": f"{times['after'][k]:.1f}",
                "speed-up": f"{v / times['after'][k]:.1f}x"} for k, v in times["before"].items()]
     text = ["# The CPU study's plan (issue 13)", "",
             f"Epoch times measured by `python -m mnistlib plan --measure` on {times.get('device_name', '?')}, "
             f"torch {times.get('torch', '?')}, commit `{times.get('commit', '?')[:12]}`, {times.get('date', '?')[:10]}; "
-            "the table is rewritten by `python -m mnistlib plan` as runs finish. s/epoch: the finished CPU "
+            "the large models' by `plan --measure-paths` (below). The table is rewritten by `python -m mnistlib "
+            "plan` as runs finish. s/epoch: the finished CPU "
             "runs' median epoch where a configuration has any, else the measured figure. Epochs a run: the finished "
             "runs' mean; else, for a recipe that stops early, the mean of the finished runs under the same "
             "stopping rule (est.); else the recipe's maximum (max).", "",
             f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
-            f"{left:.1f} CPU hours left.** Spent so far: {spent[1]:.1f} CPU hours at each run's median epoch "
+            f"{left:.1f} CPU hours left"
+            + (f", besides {', '.join(unmeasured)} (not measured yet: `plan --measure-paths`)" if unmeasured else "")
+            + f".** Spent so far: {spent[1]:.1f} CPU hours at each run's median epoch "
             f"({spent[0]:.1f} by the runs' own clocks, which count the runner's pauses).", "",
             "## Before and after the fast path", "",
             "Plain: eager PyTorch (GECCO: torch_geometric's message passing over the published edges); fast: "
             "`torch.compile` (GECCO: the published graph's closed form, the same function). "
             + times.get("note", ""), "",
             markdown_table(before) if before else "*(not measured yet)*", "",
-            "## Runs", "", markdown_table(rows), ""]
+            "## Runs", "", markdown_table(rows), "", *paths_section(times, items)]
     path = results / "full" / "PLAN.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text("\n".join(text), path)

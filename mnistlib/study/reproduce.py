@@ -34,7 +34,7 @@ from .weights import write_index
 def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
               datasets: list[str] | None = None, profile: str = "full", device=None, data_root=None,
               seed_limits: dict[str, int] | None = None, cuda_graph: bool = False, compile: bool = False,
-              runs: str | Path | None = None, compare_with: str | Path | None = None,
+              channels_last: bool = False, runs: str | Path | None = None, compare_with: str | Path | None = None,
               quiet: bool = False, log=print, train: bool = True, wait: bool = False) -> list[RunRecord]:
     """Run (or read back) the study's runs, then summarise every finished run of ``profile`` in ``out``
     (so that a study run in parts, a few models per call, ends with one summary); returns this call's records.
@@ -43,7 +43,8 @@ def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, s
     and trained again otherwise (a recipe that changed since). ``cuda_graph``: replay each training step
     from a CUDA graph (fp32, deterministic cuDNN, fused Adam: the eager computation up to rounding,
     without its launch overhead; see :mod:`mnistlib.training.cuda_graphs`). ``compile``: train through ``torch.compile``
-    (the CPU's fast path; the same computation up to rounding). ``train=False``: only rewrite the summary
+    (the CPU's fast path; the same computation up to rounding); ``channels_last``: hold the networks in that layout
+    (the large convolutional models' faster one on a CPU). ``train=False``: only rewrite the summary
     from the runs finished so far (what a study running elsewhere has written). ``runs``: the folder of the run files
     (default ``<out>/runs``); the book shares one with its other chapters so that no run is trained twice.
     ``compare_with``: another study's folder (the CPU study's, for the GPU's runs in ``results/gpu``); the summary
@@ -64,7 +65,8 @@ def reproduce(out: str | Path = STUDY_OUT, *, models: list[str] | None = None, s
             counted = (lambda line, i=i: log(f"[{i}/{len(todo)}] {line}")) if log else None
             record = train_run(config.model, profile, out=runs_dir, reuse=True, dataset=dataset, data_root=data_root,
                                recipe=config.recipe, seed=seed, device=device, quiet=quiet, log=counted,
-                               measure_throughput=True, cuda_graph=cuda_graph or None, compile=compile or None)
+                               measure_throughput=True, cuda_graph=cuda_graph or None, compile=compile or None,
+                               channels_last=channels_last or None)
             records.append(_with_throughput(record, runs_dir / f"{name}.json", device))
         refused: list[str] = []  # records that cannot be read: named at the end, the rest still summarised
         finished = [r for r in read_runs(runs_dir, refused) if is_study_run(r, profile)]

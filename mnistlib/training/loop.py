@@ -202,7 +202,7 @@ def fit(model: torch.nn.Module, data: DeviceData, config: TrainConfig, *, checkp
     if asked is not None and asked.type != device.type:
         raise ValueError(f"data lives on {device} but the config asks for {asked}: load the data with "
                          f"device={asked.type!r}")
-    model.to(device)
+    model.to(device, memory_format=torch.channels_last if config.channels_last else torch.preserve_format)
     torch.backends.cudnn.deterministic = config.deterministic
     torch.backends.cudnn.benchmark = not config.deterministic
     torch.manual_seed(config.seed)
