@@ -94,9 +94,11 @@ def test_an_unmeasured_configuration_with_seeds_left_is_not_counted_as_done(tmp_
     row = plan.plan_rows([plan.Item("resnet", 3)], {"after": {}, "before": {}}, tmp_path)[0]
     assert (row["s/epoch"], row["hours left"]) == ("-", "?")  # unknown, never "0.00"
     text = plan.write_plan(tmp_path, log=None).read_text()
+    assert "{" not in text  # every figure formatted
     headline = text.split("**")[1]
     assert headline.split(" of ")[0] == "0" and "CPU runs done; about 0.0 CPU hours left, besides shao_cnn, " in headline
-    assert headline.endswith(", spinalnet, resnet (not measured yet: `plan --measure-paths`).")
+    assert headline.endswith(", spinalnet, resnet (not measured yet: `plan --measure-paths`); then the collapse checks "
+                             "and the Optuna study, not estimated until an ablation run has finished.")
 
 
 def test_path_timings_merge_and_give_each_configuration_its_own_paths_seconds(tmp_path, monkeypatch):
@@ -131,3 +133,23 @@ def test_the_runner_trains_in_channels_last_exactly_the_configurations_the_plan_
     runner = {m for line in script.splitlines() if "--channels-last" in line.split("#")[0]
               for m in re.search(r"--models ([\w ]+?) --", line).group(1).split()}
     assert runner == {item.model for item in plan.cpu_study() if item.channels_last and not item.optional}
+
+
+def test_the_other_work_counts_the_unchecked_collapses_and_the_trials_left(tmp_path):
+    from mnistlib.data import REPOSITORY_ROOT
+    from mnistlib.study.collapse import CONTINUED_EPOCHS
+    from mnistlib.study.hyperparameters import AblationRun, write_ablation_csv
+
+    def run(seed, epochs_run, seconds):
+        return AblationRun("lr", "0.01", seed, 0.9, 0.9, 1, epochs_run, seconds, "cpu", "2", "x", "d", "full")
+
+    write_ablation_csv([run(0, 3, 20.0), run(1, 14, 20.0), run(2, 2, 30.0)], tmp_path / "ablation" / "ablation.csv")
+    items = [plan.Item("shao_cnn", 5, tag="lr=0.01", overrides={"lr": 1e-2}, runs_dir="ablation")]
+    rows = [{"min a seed": "4"}]
+    checks, trials, tuned = plan.other_work(rows, items, tmp_path)
+    assert (checks["count"], checks["done"]) == (2, 0)  # the runs that stopped by epoch 5
+    assert checks["hours left"] == f"{(20.0 + 30.0) * CONTINUED_EPOCHS / 3600:.2f}"
+    assert (trials["count"], trials["done"], trials["hours left"]) == (plan.TUNING_TRIALS, 0, f"{4 * 50 / 60:.2f}")
+    assert (tuned["count"], tuned["hours left"]) == (plan.TUNING_SEEDS, f"{4 * 5 / 60:.2f}")
+    script = (REPOSITORY_ROOT / "tools" / "cpu_study.sh").read_text()
+    assert f"tune --profile full --until {plan.TUNING_TRIALS} --final-seeds {plan.TUNING_SEEDS} " in script

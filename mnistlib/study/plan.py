@@ -30,6 +30,8 @@ from ..training.loop import fit
 TRAIN_IMAGES = 55_000
 MEASURED_STEPS = 200  # training steps timed per configuration (after a warm-up epoch that compiles) ...
 MEASURED_IMAGES = 20_000  # ... or this many images, whichever is fewer
+# the runner's Optuna study (tools/cpu_study.sh: tune --until 50 --final-seeds 5; a test holds them equal)
+TUNING_TRIALS, TUNING_SEEDS = 50, 5
 # per-seed estimate above which an optional configuration (issue 30: resnet18, "one seed only if it fits in 6
 # CPU hours") is left pending with its measured cost instead of trained here
 CPU_LIMIT_MINUTES = 6 * 60
@@ -312,6 +314,48 @@ def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
     return rows
 
 
+def other_work(rows: list[dict], items: list[Item], results: Path) -> list[dict]:
+    """The runner's work besides the configurations: the collapse checks (each collapsed ablation run trained
+    again for ``CONTINUED_EPOCHS`` epochs at its own median epoch) and the Optuna study (``TUNING_TRIALS``
+    trials, each at most an ablation run: the mean over the ablation's configurations, as pruned trials stop
+    sooner; then its best configuration on ``TUNING_SEEDS`` seeds)."""
+    from .collapse import CONTINUED_EPOCHS, load_collapses
+    from .hyperparameters import collapsed, load_ablation
+
+    ablation_csv = results / "ablation" / "ablation.csv"
+    collapses = [r for r in load_ablation(ablation_csv) if collapsed(r)] if ablation_csv.exists() else []
+    checked = {(c.factor, c.value, c.seed) for c in load_collapses(results / "ablation")}
+    unchecked = [r for r in collapses if (r.factor, r.value, r.seed) not in checked]
+    check_minutes = sum(r.seconds_per_epoch * CONTINUED_EPOCHS for r in unchecked) / 60
+    per_run = [float(row["min a seed"]) for row, item in zip(rows, items)
+               if item.runs_dir == "ablation" and row["min a seed"] != "-"]
+    run_minutes = statistics.fmean(per_run) if per_run else None
+    trials, tuned = _tuning_done(results)
+    work = [("collapse checks (the collapsed runs so far)", len(collapses), len(collapses) - len(unchecked),
+             check_minutes / len(unchecked) if unchecked else None, check_minutes / 60),
+            ("Optuna trials (at most an ablation run each)", TUNING_TRIALS, trials, run_minutes,
+             None if run_minutes is None else run_minutes * max(TUNING_TRIALS - trials, 0) / 60),
+            ("Optuna's best configuration, seeds", TUNING_SEEDS, tuned, run_minutes,
+             None if run_minutes is None else run_minutes * (TUNING_SEEDS - tuned) / 60)]
+    return [{"work": what, "count": count, "done": done, "min each": "-" if each is None else f"{each:.0f}",
+             "hours left": "?" if hours is None else f"{hours:.2f}"} for what, count, done, each, hours in work]
+
+
+def _tuning_done(results: Path) -> tuple[int, int]:
+    """``(finished trials, tuned seeds)`` of the Optuna study in ``<results>/hpo``."""
+    from .hyperparameters import MODEL, finished_trials
+
+    storage = results / "hpo" / "optuna.db"
+    if not storage.exists():
+        return 0, 0
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trials = finished_trials(optuna.load_study(study_name=MODEL, storage=f"sqlite:///{storage}"))
+    tuned = Item(MODEL, TUNING_SEEDS, tag="tuned", runs_dir="hpo")
+    return trials, len(_finished(tuned, results))
+
+
 def hours_spent(items: list[Item], results: Path) -> tuple[float, float]:
     """CPU hours the finished runs of ``items`` took: ``(by their clocks, at their median epoch)``. The clocks
     count every pause of the runner (tests and CI beside it); epochs run times the median epoch does not."""
@@ -358,6 +402,8 @@ def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=pri
     cpu_rows = [r for r in rows if r["where"] == "CPU"]
     left = sum(float(r["hours left"]) for r in cpu_rows if r["hours left"] != "?")
     unmeasured = [r["configuration"] for r in cpu_rows if r["hours left"] == "?"]
+    others = other_work(rows, items, results)
+    other_hours = sum(float(r["hours left"]) for r in others if r["hours left"] != "?")
     spent = hours_spent(items, results)
     before = [{"configuration": k, "plain s/epoch": f"{v:.1f}", "fast s/epoch": f"{times['after'][k]:.1f}",
                "speed-up": f"{v / times['after'][k]:.1f}x"} for k, v in times["before"].items()]
@@ -372,6 +418,9 @@ def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=pri
             f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
             f"{left:.1f} CPU hours left"
             + (f", besides {', '.join(unmeasured)} (not measured yet: `plan --measure-paths`)" if unmeasured else "")
+            + ("; then the collapse checks and the Optuna study, not estimated until an ablation run has finished"
+               if any(r["hours left"] == "?" for r in others) else
+               f"; then at most {other_hours:.1f} for the collapse checks and the Optuna study (below)")
             + f".** Spent so far: {spent[1]:.1f} CPU hours at each run's median epoch "
             f"({spent[0]:.1f} by the runs' own clocks, which count the runner's pauses).", "",
             "## Before and after the fast path", "",
@@ -379,7 +428,13 @@ def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=pri
             "`torch.compile` (GECCO: the published graph's closed form, the same function). "
             + times.get("note", ""), "",
             markdown_table(before) if before else "*(not measured yet)*", "",
-            "## Runs", "", markdown_table(rows), "", *paths_section(times, items)]
+            "## Runs", "", markdown_table(rows), "",
+            "## The runner's other work", "",
+            "After the runs above, in the runner's order: the collapse study trains each collapsed ablation run "
+            "again without early stopping; the Optuna study adds trials until "
+            f"{TUNING_TRIALS} have finished (completed or pruned), then trains its best configuration on "
+            f"{TUNING_SEEDS} seeds. Each trial is counted at an ablation run's mean cost: pruned trials stop "
+            "sooner.", "", markdown_table(others), "", *paths_section(times, items)]
     path = results / "full" / "PLAN.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text("\n".join(text), path)
