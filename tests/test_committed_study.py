@@ -176,3 +176,25 @@ def test_the_committed_ablation_is_what_its_records_give(tmp_path):
     written = write_ablation_summary(rows, tmp_path, "full")
     assert written.read_text() == (ABLATION / "summary.md").read_text(), \
         "results/ablation/summary.md is stale: python -m mnistlib ablate --summary-only"
+
+
+def test_a_configuration_with_seeds_from_two_devices_is_judged_against_its_seed_spread():
+    import dataclasses
+
+    from mnistlib.study import mixed_devices
+
+    gpu = [RunRecord("spinalnet", "full", seed, {}, {"dataset": "mnist"}, 1, [], 20, 25, 0.02, 0.996, 100, 2.0, "x",
+                     device="cuda", device_name="NVIDIA H100 80GB HBM3", test_accuracy=acc)
+           for seed, acc in ((0, 0.9961), (1, 0.9955))]
+    cpu = dataclasses.replace(gpu[0], seed=2, device="cpu", device_name="cpu (AMD EPYC, 2 threads)", test_accuracy=0.9950)
+    assert mixed_devices(gpu) == []  # one device: nothing to judge
+    (mixed,) = mixed_devices([*gpu, cpu])
+    assert list(mixed.accuracies) == ["CPU (AMD EPYC, 2 threads)", "GPU (NVIDIA H100 80GB HBM3)"]
+    assert mixed.spread == pytest.approx(((0.03 ** 2 + 0.03 ** 2) / 1) ** 0.5)  # the GPU's two seeds, points
+    assert mixed.difference == pytest.approx(0.08) and mixed.agree  # 0.08 <= 2 x 0.0424
+    assert mixed.sentence().endswith("(0.08 points): the devices agree.")
+    far = dataclasses.replace(cpu, test_accuracy=0.9930)
+    (apart,) = mixed_devices([*gpu, far])
+    assert not apart.agree and "the devices disagree by more than seeds do" in apart.sentence()
+    (alone,) = mixed_devices([gpu[0], far])
+    assert alone.agree is None and "no device has two seeds yet" in alone.sentence()

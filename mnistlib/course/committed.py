@@ -62,6 +62,14 @@ def device_comparison() -> list:
     return [] if gpu is None else compare_devices(study_rows(), read_summary(gpu))
 
 
+def mixed_devices() -> list:
+    """The committed study's configurations whose seeds ran on more than one kind of device, each judged
+    against its seed spread (:class:`mnistlib.study.MixedDevices`)."""
+    from ..study import mixed_devices as mixed
+
+    return mixed(study_records())
+
+
 def study_runs(model: str, recipe: str | None = None, dataset: str = "mnist") -> list[RunRecord]:
     """The committed runs of one configuration, by seed (``[]`` while it is pending)."""
     runs = [r for r in study_records() if r.model == model and r.recipe == recipe and r.dataset == dataset]

@@ -41,7 +41,7 @@ __all__ = [
     # the other studies, used by the command line and the book through their modules
     "AblationRun", "ablation_table", "load_ablation", "retrain_best", "run_ablation", "tune",
     "write_ablation_summary", "measure_gpu", "measure_paths", "write_path_timings", "TRAINING_PATHS", "write_plan", "bench", "findings", "table_rows", "write_bench",
-    "compare_devices", "describe_export", "export_onnx", "load_for_export", "LAYER_OUTPUTS", "AuditedRun", "audit_selection", "load_audit", "audit_table",
+    "compare_devices", "MixedDevices", "mixed_devices", "describe_export", "export_onnx", "load_for_export", "LAYER_OUTPUTS", "AuditedRun", "audit_selection", "load_audit", "audit_table",
     "check_collapses", "load_collapses", "load_batch_audits", "write_batch_audits", "audit_of",
     "run_ladder", "write_ladder", "load_ladder", "LadderRow", "Gain", "finished_predictions", "validation_labels", "ANCHORS", "GOALS",
     "RUNGS",
@@ -55,7 +55,8 @@ def __getattr__(name: str):
             "write_ablation_summary": "hyperparameters", "measure_gpu": "plan", "write_plan": "plan",
             "measure_paths": "plan", "write_path_timings": "plan", "TRAINING_PATHS": "plan",
             "bench": "bench", "findings": "bench", "table_rows": "bench", "write_bench": "bench",
-            "compare_devices": "device_comparison", "describe_export": "export", "export_onnx": "export",
+            "compare_devices": "device_comparison", "MixedDevices": "device_comparison",
+            "mixed_devices": "device_comparison", "describe_export": "export", "export_onnx": "export",
             "load_for_export": "export", "LAYER_OUTPUTS": "export",
             "AuditedRun": "selection_audit", "audit_selection": "selection_audit", "load_audit": "selection_audit",
             "audit_table": "selection_audit", "run_ladder": "ladder", "write_ladder": "ladder",

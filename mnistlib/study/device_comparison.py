@@ -59,3 +59,70 @@ def compare_devices(cpu_rows: list, gpu_rows: list) -> list[DeviceComparison]:
         out.append(DeviceComparison(g.dataset, g.model, _figure(c), _figure(g), difference, low, high,
                                     c.verdict, g.verdict))
     return out
+
+
+@dataclass(frozen=True)
+class MixedDevices:
+    """A configuration of one study whose seeds ran on more than one kind of device (SpinalNet's in the CPU
+    study: two seeds on a lent GPU before the CPU study reached it, then the CPU's): each device's test
+    accuracies, and whether the devices agree within the seed spread. The rule: the device means differ by at
+    most twice the seeds' standard deviation within a device (pooled), the spread two seeds of one device show."""
+
+    dataset: str
+    model: str  # the configuration's label
+    accuracies: dict[str, list[float]]  # kind of device and its name ("CPU (AMD EPYC, 2 threads)") -> test % by seed
+
+    @property
+    def spread(self) -> float | None:
+        """The pooled within-device sample standard deviation (points); ``None`` when no device has two seeds."""
+        groups = [a for a in self.accuracies.values() if len(a) > 1]
+        if not groups:
+            return None
+        squares = sum(sum((x - sum(a) / len(a)) ** 2 for x in a) for a in groups)
+        return (squares / sum(len(a) - 1 for a in groups)) ** 0.5
+
+    @property
+    def difference(self) -> float:
+        """The last device's mean minus the first's, in points."""
+        means = [sum(a) / len(a) for a in self.accuracies.values()]
+        return means[-1] - means[0]
+
+    @property
+    def agree(self) -> bool | None:
+        return None if self.spread is None else abs(self.difference) <= 2 * self.spread
+
+    def sentence(self) -> str:
+        seeds = "; ".join(f"{device}: {', '.join(f'{x:.2f}' for x in a)} ({len(a)} seed{'s' * (len(a) > 1)})"
+                          for device, a in self.accuracies.items())
+        first, last = list(self.accuracies)[0], list(self.accuracies)[-1]
+        text = f"`{self.model}`: {seeds}. The {last.split(' (')[0]} mean is {self.difference:+.2f} points from the " \
+               f"{first.split(' (')[0]}'s"
+        if self.agree is None:
+            return text + "; no device has two seeds yet, so there is no spread to judge it against."
+        bound = f"twice the seeds' spread within a device ({2 * self.spread:.2f} points)"
+        return text + (f", within {bound}: the devices agree." if self.agree else
+                       f", more than {bound}: the devices disagree by more than seeds do.")
+
+
+def mixed_devices(records: list) -> list[MixedDevices]:
+    """The configurations of ``records`` (one study's :class:`RunRecord` list) whose seeds ran on more than one
+    kind of device, the CPU first."""
+    from collections import defaultdict
+
+    from .configuration import Configuration
+
+    groups: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r in sorted(records, key=lambda r: (r.device != "cpu", r.device, r.seed)):
+        groups[(r.dataset, Configuration(r.model, r.recipe).label)][r.device].append(r)
+    return [MixedDevices(dataset, label, {f"{_KINDS.get(device, device)} ({_names(runs)})":
+                                          [100 * r.test_accuracy for r in runs] for device, runs in by_device.items()})
+            for (dataset, label), by_device in groups.items() if len(by_device) > 1]
+
+
+_KINDS = {"cpu": "CPU", "cuda": "GPU"}
+
+
+def _names(runs: list) -> str:
+    """The devices' names, the CPU's without its "cpu (...)" wrapper: "Intel(R) Xeon(R) Processor, 2 threads"."""
+    names = (r.device_name[len("cpu ("):-1] if r.device_name.startswith("cpu (") else r.device_name for r in runs)
+    return " / ".join(dict.fromkeys(names))
