@@ -55,3 +55,15 @@ def test_the_reports_own_contradiction_on_gecco_has_its_row():
     section_v = [c for c in gecco if "1.95" in c.where]
     assert len(section_v) == 1 and section_v[0].value == pytest.approx(100 - 1.95)
     assert section_v[0].source == "INT305 report" and "99.32" in section_v[0].note
+
+
+def test_a_short_verdict_drops_only_the_measurement_its_table_shows_beside_it():
+    from mnistlib.study.claims import short_verdict
+
+    assert short_verdict("exceeded: 99.61 (95% CI 99.52–99.7), 0.07 points above the claim") == \
+        "exceeded: 0.07 points above the claim"
+    assert short_verdict("not reproduced: best seed 99.61, 0.11 points below the claim") == \
+        "not reproduced: 0.11 points below the claim"
+    assert short_verdict("reproduced: 99.58 (95% CI 99.2–99.96)") == "reproduced"
+    for kept in ("one seed (99.7): no verdict", "no figure reported", "untested: the smoke profile"):
+        assert short_verdict(kept) == kept

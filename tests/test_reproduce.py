@@ -236,7 +236,8 @@ def test_the_device_comparison_pairs_configurations_and_compares_verdict_kinds(t
     assert comparison.cpu == "98.80 ± 0.20 (n=3)" and comparison.gpu == "98.80 ± 0.14 (n=2)"
     # the same mean, but two seeds give a wider interval than three: it reaches the claim (99.40) on the GPU only
     assert comparison.cpu_verdict.startswith("not reproduced") and comparison.gpu_verdict.startswith("reproduced")
-    assert not comparison.same_verdict and comparison.display()["same verdict"] == "no"
+    assert not comparison.same_verdict and comparison.display()["same verdict"] == (
+        "no: CPU not reproduced, GPU reproduced")
     (tmp_path / "cpu").mkdir()
     write_csv([dataclasses.asdict(r) for r in cpu], tmp_path / "cpu" / "summary.csv")
     text = write_study(gpu_records, tmp_path / "gpu", "full", {"mnist": labels}, compare_with=tmp_path / "cpu").read_text()

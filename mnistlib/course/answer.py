@@ -22,8 +22,10 @@ DEFAULT_CHAPTER = "06_comparison"
 
 
 def chapter_link(model: str, claim: str = "") -> str:
-    """A MyST reference from ``book/`` to the chapter that discusses ``model``'s ``claim``."""
-    return f"{{doc}}`../notebooks/{CLAIM_CHAPTERS.get(claim) or CHAPTERS.get(model, DEFAULT_CHAPTER)}`"
+    """A MyST reference from ``book/`` to the chapter that discusses ``model``'s ``claim``, shown as the
+    chapter's number (its title would not wrap in a table's narrow column)."""
+    chapter = CLAIM_CHAPTERS.get(claim) or CHAPTERS.get(model, DEFAULT_CHAPTER)
+    return f"{{doc}}`{int(chapter.split('_')[0])} <../notebooks/{chapter}>`"
 
 
 def answer_rows(records, ablation: list | None = None) -> list[dict]:
@@ -32,7 +34,7 @@ def answer_rows(records, ablation: list | None = None) -> list[dict]:
     rows = []
     for row in claim_rows(records, pending=pending_models(records), ablation=ablation):
         rows.append({"source, model": f"{row['source']}, `{row['model']}`", "claim": row["claim"],
-                     "reported": row["reported"], "measured (mean ± std, n seeds)": row["measured"],
+                     "reported": row["reported"], "measured": row["measured"],
                      "verdict": row["verdict"], "chapter": chapter_link(row["model"], row["claim"])})
     return rows
 

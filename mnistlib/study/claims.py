@@ -119,6 +119,18 @@ def interval_verdict(claim: Claim, low: float, high: float, shown: str) -> str:
     return f"{'exceeded' if side == better else 'not reproduced'}: {shown}, {gap:.2g}{unit} {side} the claim"
 
 
+def short_verdict(verdict: str) -> str:
+    """A verdict of :func:`interval_verdict` without the measurement it repeats, for a table whose other
+    columns show it: ``"exceeded: 99.61 (95% CI 99.52–99.7), 0.07 points above the claim"`` -> ``"exceeded:
+    0.07 points above the claim"``, ``"reproduced: ..."`` -> ``"reproduced"``; any other text unchanged."""
+    kind, _, rest = verdict.partition(": ")
+    if kind == "reproduced":
+        return kind
+    if kind in ("exceeded", "not reproduced") and rest.endswith(" the claim") and ", " in rest:
+        return f"{kind}: {rest.rsplit(', ', 1)[1]}"
+    return verdict
+
+
 def _measured(claim: Claim, values: list[float]) -> str:
     if claim.statistic == "each":
         return " / ".join(f"{v:g}" for v in values)

@@ -113,9 +113,9 @@ def pending_reason(model: str, results: str | Path = RESULTS) -> str:
         return f"the CPU study has not reached it yet ({cost}; results/full/PLAN.md)"
     if minutes is None:
         return (f"its cost is not measured yet: the CPU study trains it only if one seed fits in "
-                f"{CPU_LIMIT_MINUTES} min (python -m mnistlib plan --measure)")
+                f"{CPU_LIMIT_MINUTES} min (`python -m mnistlib plan --measure-paths {model}`)")
     return (f"over the CPU study's budget of {CPU_LIMIT_MINUTES} min a seed ({cost}): "
-            f"python -m mnistlib reproduce --models {model} --compile")
+            f"`python -m mnistlib reproduce --models {model} --compile`")
 
 
 def epoch_seconds(item: Item, *, compile: bool = True, channels_last: bool | None = None,

@@ -17,7 +17,8 @@ import numpy as np
 from ..data.locate import load_arrays
 from ..models import get_model_info
 from ..training.atomic_files import write_text
-from .claims import ablation_beside, claim_rows, claim_verdict, headline, params_verdict, pending_models, untested
+from .claims import (ablation_beside, claim_rows, claim_verdict, headline, params_verdict, pending_models,
+                     short_verdict, untested)
 from .configuration import REFERENCE, Configuration
 from .record import RunRecord
 from .report import markdown_table, mean_std, write_csv
@@ -80,7 +81,7 @@ class StudyRow:
             else f"{self.mean:.2f} (one seed)",
             "min–max %": "-" if self.seeds < 2 else f"{self.low:.2f}–{self.high:.2f}",  # one seed: no range
             "95% t-interval %": "-" if self.t_low is None else f"{self.t_low:.2f}–{self.t_high:.2f}",
-            "accuracy verdict": self.verdict, "reported params": dash(self.reported_params, ","),
+            "accuracy verdict": self.verdict, "verdict": short_verdict(self.verdict), "reported params": dash(self.reported_params, ","),
             "params": f"{self.params:,}", "params verdict": self.params_verdict,
             "epochs to best": f"{self.epochs_to_best:.1f}", "s/epoch": f"{self.seconds_per_epoch:.2f}",
             "inference img/s": dash(self.images_per_second, ",.0f"),
