@@ -1,8 +1,8 @@
 """The built book in a real browser: Debian's Chromium, driven by Playwright, opens every page of the smoke
 build from a local HTTP server with every other address blocked (no network), and checks what a reader
 would notice: console errors, broken images, images without a text alternative, tracebacks in outputs,
-internal links that lead nowhere, launch links that open another chapter, formulas left as raw LaTeX, and
-a search that finds nothing."""
+internal links that lead nowhere, tables cut at the page's right edge (Playwright's 1280-pixel window), launch
+links that open another chapter, formulas left as raw LaTeX, and a search that finds nothing."""
 from __future__ import annotations
 
 import re
@@ -47,6 +47,11 @@ def test_every_page_loads_cleanly_with_working_images_links_and_text(browser_con
         for output in page.locator(".cell_output").all_inner_texts():
             if ERROR_CLASS.search(output):
                 failures.append(f"{name}: an output shows an error: {ERROR_CLASS.search(output).group(0)}")
+        for shown, needed, first in page.eval_on_selector_all(
+                "div.pst-scrollable-table-container",
+                "cs => cs.map(c => [c.clientWidth, c.scrollWidth, (c.querySelector('th') || {}).innerText || ''])"):
+            if needed > shown + 2:
+                failures.append(f"{name}: a table ({first!r}, ...) needs {needed} px and is cut at {shown}")
         for href in page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
             target, _ = urldefrag(href)
             if target.startswith(base):
