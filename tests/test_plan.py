@@ -144,9 +144,9 @@ def test_the_other_work_counts_the_unchecked_collapses_and_the_trials_left(tmp_p
         return AblationRun("lr", "0.01", seed, 0.9, 0.9, 1, epochs_run, seconds, "cpu", "2", "x", "d", "full")
 
     write_ablation_csv([run(0, 3, 20.0), run(1, 14, 20.0), run(2, 2, 30.0)], tmp_path / "ablation" / "ablation.csv")
-    items = [plan.Item("shao_cnn", 5, tag="lr=0.01", overrides={"lr": 1e-2}, runs_dir="ablation")]
-    rows = [{"min a seed": "4"}]
-    checks, trials, tuned = plan.other_work(rows, items, tmp_path)
+    item = plan.Item("shao_cnn", 5, tag="lr=0.01", overrides={"lr": 1e-2}, runs_dir="ablation")
+    rows = [plan.PlanRow(item, 3, 24.0, 10.0, "", True)]  # 4 minutes a run
+    checks, trials, tuned = (w.display() for w in plan.other_work(rows, tmp_path))
     assert (checks["count"], checks["done"]) == (2, 0)  # the runs that stopped by epoch 5
     assert checks["hours left"] == f"{(20.0 + 30.0) * CONTINUED_EPOCHS / 3600:.2f}"
     assert (trials["count"], trials["done"], trials["hours left"]) == (plan.TUNING_TRIALS, 0, f"{4 * 50 / 60:.2f}")

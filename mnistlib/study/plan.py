@@ -146,9 +146,9 @@ def timed_epoch(item: Item, *, compile: bool = True, channels_last: bool | None 
 # The ways a large model can train on this CPU (issue 30: "eager and --compile, channels-last where it helps").
 # ``plan --measure-paths`` times each; the runner trains a model on its fastest (Item.channels_last, --compile).
 TRAINING_PATHS = {"eager": dict(compile=False, channels_last=False),
-         "eager, channels-last": dict(compile=False, channels_last=True),
-         "compiled": dict(compile=True, channels_last=False),
-         "compiled, channels-last": dict(compile=True, channels_last=True)}
+                  "eager, channels-last": dict(compile=False, channels_last=True),
+                  "compiled": dict(compile=True, channels_last=False),
+                  "compiled, channels-last": dict(compile=True, channels_last=True)}
 PATH_STEPS = 30  # training steps timed per path: the large models take seconds a step
 
 
@@ -280,11 +280,46 @@ def _stopping_rule(item: Item) -> tuple:
     return config.epochs, config.patience, config.select
 
 
-def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
+@dataclass(frozen=True)
+class PlanRow:
+    """One configuration's place in the plan: seeds done, the seconds an epoch takes here (``None``: not
+    measured), the epochs a run takes (``mark``: " (est.)" borrowed from its kin, " (max)" the recipe's
+    maximum), and whether this CPU trains it."""
+
+    item: Item
+    done: int
+    seconds: float | None
+    epochs: float
+    mark: str
+    on_cpu: bool
+
+    @property
+    def minutes_a_seed(self) -> float | None:
+        return None if self.seconds is None else self.seconds * self.epochs / 60
+
+    @property
+    def hours_left(self) -> float | None:
+        """CPU hours its remaining seeds need (``None``: seeds left but no measured epoch to count them by)."""
+        remaining = self.item.seeds - self.done
+        if not remaining:
+            return 0.0
+        return None if self.minutes_a_seed is None else self.minutes_a_seed * remaining / 60
+
+    def display(self) -> dict:
+        hours = self.hours_left
+        return {"configuration": self.item.label, "seeds": self.item.seeds, "done": self.done,
+                "s/epoch": "-" if self.seconds is None else f"{self.seconds:.1f}",
+                "epochs a run": f"{self.epochs:.1f}{self.mark}",
+                "min a seed": "-" if self.minutes_a_seed is None else f"{self.minutes_a_seed:.0f}",
+                "hours left": "-" if not self.on_cpu else "?" if hours is None else f"{hours:.2f}",
+                "where": "CPU" if self.on_cpu else "over budget"}
+
+
+def plan_table(items: list[Item], times: dict, results: Path) -> list[PlanRow]:
     """One row per configuration. Seconds an epoch: its finished CPU runs' median, else the measured figure in
-    ``times``. Epochs a run: its finished runs' mean; else the mean of the finished runs under the same
-    stopping rule (maximum epochs, patience, what is selected), marked "(est.)"; else the recipe's maximum,
-    marked "(max)"."""
+    ``times`` (:func:`measured_seconds`). Epochs a run: its finished runs' mean; else the mean of the finished
+    runs under the same stopping rule (maximum epochs, patience, what is selected), marked "(est.)"; else the
+    recipe's maximum, marked "(max)"."""
     finished = {id(item): _finished(item, results) for item in items}
     by_rule: dict[tuple, list[int]] = {}
     for item in items:
@@ -302,19 +337,33 @@ def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
         else:
             epochs, mark = item.config().epochs, " (max)"
         per_seed = None if seconds is None else seconds * epochs / 60
-        remaining = item.seeds - len(done)
-        left = None if per_seed is None else per_seed * remaining / 60
-        where = "CPU" if on_cpu(item, per_seed) else "over budget"
-        hours = "-" if where != "CPU" else f"{left:.2f}" if left is not None else "0.00" if not remaining else "?"
-        rows.append({"configuration": item.label, "seeds": item.seeds, "done": len(done),
-                     "s/epoch": "-" if seconds is None else f"{seconds:.1f}",
-                     "epochs a run": f"{epochs:.1f}{mark}",
-                     "min a seed": "-" if per_seed is None else f"{per_seed:.0f}",
-                     "hours left": hours, "where": where})
+        rows.append(PlanRow(item, len(done), seconds, epochs, mark, on_cpu(item, per_seed)))
     return rows
 
 
-def other_work(rows: list[dict], items: list[Item], results: Path) -> list[dict]:
+def plan_rows(items: list[Item], times: dict, results: Path) -> list[dict]:
+    """:func:`plan_table` as PLAN.md shows it."""
+    return [row.display() for row in plan_table(items, times, results)]
+
+
+@dataclass(frozen=True)
+class OtherWork:
+    """A piece of the runner's work that is not a configuration: how many, how many done, minutes each and
+    the hours left (``None``: not estimated yet)."""
+
+    what: str
+    count: int
+    done: int
+    minutes_each: float | None
+    hours_left: float | None
+
+    def display(self) -> dict:
+        return {"work": self.what, "count": self.count, "done": self.done,
+                "min each": "-" if self.minutes_each is None else f"{self.minutes_each:.0f}",
+                "hours left": "?" if self.hours_left is None else f"{self.hours_left:.2f}"}
+
+
+def other_work(rows: list[PlanRow], results: Path) -> list[OtherWork]:
     """The runner's work besides the configurations: the collapse checks (each collapsed ablation run trained
     again for ``CONTINUED_EPOCHS`` epochs at its own median epoch) and the Optuna study (``TUNING_TRIALS``
     trials, each at most an ablation run: the mean over the ablation's configurations, as pruned trials stop
@@ -327,18 +376,15 @@ def other_work(rows: list[dict], items: list[Item], results: Path) -> list[dict]
     checked = {(c.factor, c.value, c.seed) for c in load_collapses(results / "ablation")}
     unchecked = [r for r in collapses if (r.factor, r.value, r.seed) not in checked]
     check_minutes = sum(r.seconds_per_epoch * CONTINUED_EPOCHS for r in unchecked) / 60
-    per_run = [float(row["min a seed"]) for row, item in zip(rows, items)
-               if item.runs_dir == "ablation" and row["min a seed"] != "-"]
+    per_run = [row.minutes_a_seed for row in rows if row.item.runs_dir == "ablation" and row.minutes_a_seed is not None]
     run_minutes = statistics.fmean(per_run) if per_run else None
     trials, tuned = _tuning_done(results)
-    work = [("collapse checks (the collapsed runs so far)", len(collapses), len(collapses) - len(unchecked),
-             check_minutes / len(unchecked) if unchecked else None, check_minutes / 60),
-            ("Optuna trials (at most an ablation run each)", TUNING_TRIALS, trials, run_minutes,
-             None if run_minutes is None else run_minutes * max(TUNING_TRIALS - trials, 0) / 60),
-            ("Optuna's best configuration, seeds", TUNING_SEEDS, tuned, run_minutes,
-             None if run_minutes is None else run_minutes * (TUNING_SEEDS - tuned) / 60)]
-    return [{"work": what, "count": count, "done": done, "min each": "-" if each is None else f"{each:.0f}",
-             "hours left": "?" if hours is None else f"{hours:.2f}"} for what, count, done, each, hours in work]
+    hours = lambda left: None if run_minutes is None else run_minutes * max(left, 0) / 60
+    return [OtherWork("collapse checks (the collapsed runs so far)", len(collapses), len(collapses) - len(unchecked),
+                      check_minutes / len(unchecked) if unchecked else None, check_minutes / 60),
+            OtherWork("Optuna trials (at most an ablation run each)", TUNING_TRIALS, trials, run_minutes,
+                      hours(TUNING_TRIALS - trials)),
+            OtherWork("Optuna's best configuration, seeds", TUNING_SEEDS, tuned, run_minutes, hours(TUNING_SEEDS - tuned))]
 
 
 def _tuning_done(results: Path) -> tuple[int, int]:
@@ -398,12 +444,12 @@ def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=pri
         times = {**measure(items, log), **provenance(torch.device("cpu")),
                  **({"paths": times["paths"]} if "paths" in times else {})}
         write_json(times, times_path)
-    rows = plan_rows(items, times, results)
-    cpu_rows = [r for r in rows if r["where"] == "CPU"]
-    left = sum(float(r["hours left"]) for r in cpu_rows if r["hours left"] != "?")
-    unmeasured = [r["configuration"] for r in cpu_rows if r["hours left"] == "?"]
-    others = other_work(rows, items, results)
-    other_hours = sum(float(r["hours left"]) for r in others if r["hours left"] != "?")
+    table = plan_table(items, times, results)
+    cpu_rows = [r for r in table if r.on_cpu]
+    left = sum(r.hours_left for r in cpu_rows if r.hours_left is not None)
+    unmeasured = [r.item.label for r in cpu_rows if r.hours_left is None]
+    others = other_work(table, results)
+    other_hours = sum(w.hours_left for w in others if w.hours_left is not None)
     spent = hours_spent(items, results)
     before = [{"configuration": k, "plain s/epoch": f"{v:.1f}", "fast s/epoch": f"{times['after'][k]:.1f}",
                "speed-up": f"{v / times['after'][k]:.1f}x"} for k, v in times["before"].items()]
@@ -415,11 +461,11 @@ def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=pri
             "runs' median epoch where a configuration has any, else the measured figure. Epochs a run: the finished "
             "runs' mean; else, for a recipe that stops early, the mean of the finished runs under the same "
             "stopping rule (est.); else the recipe's maximum (max).", "",
-            f"**{sum(r['done'] for r in cpu_rows)} of {sum(r['seeds'] for r in cpu_rows)} CPU runs done; about "
+            f"**{sum(r.done for r in cpu_rows)} of {sum(r.item.seeds for r in cpu_rows)} CPU runs done; about "
             f"{left:.1f} CPU hours left"
             + (f", besides {', '.join(unmeasured)} (not measured yet: `plan --measure-paths`)" if unmeasured else "")
             + ("; then the collapse checks and the Optuna study, not estimated until an ablation run has finished"
-               if any(r["hours left"] == "?" for r in others) else
+               if any(w.hours_left is None for w in others) else
                f"; then at most {other_hours:.1f} for the collapse checks and the Optuna study (below)")
             + f".** Spent so far: {spent[1]:.1f} CPU hours at each run's median epoch "
             f"({spent[0]:.1f} by the runs' own clocks, which count the runner's pauses).", "",
@@ -428,13 +474,13 @@ def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=pri
             "`torch.compile` (GECCO: the published graph's closed form, the same function). "
             + times.get("note", ""), "",
             markdown_table(before) if before else "*(not measured yet)*", "",
-            "## Runs", "", markdown_table(rows), "",
+            "## Runs", "", markdown_table([r.display() for r in table]), "",
             "## The runner's other work", "",
             "After the runs above, in the runner's order: the collapse study trains each collapsed ablation run "
             "again without early stopping; the Optuna study adds trials until "
             f"{TUNING_TRIALS} have finished (completed or pruned), then trains its best configuration on "
             f"{TUNING_SEEDS} seeds. Each trial is counted at an ablation run's mean cost: pruned trials stop "
-            "sooner.", "", markdown_table(others), "", *paths_section(times, items)]
+            "sooner.", "", markdown_table([w.display() for w in others]), "", *paths_section(times, items)]
     path = results / "full" / "PLAN.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text("\n".join(text), path)
