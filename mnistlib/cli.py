@@ -174,7 +174,8 @@ def cmd_tune(args) -> None:
     from .study.hyperparameters import tune
 
     study = tune(args.profile, args.trials, storage=args.storage, study_name=args.study, out=args.out,
-                 device=args.device, until=args.until, cuda_graph=args.cuda_graph, compile=args.compile)
+                 device=args.device, until=args.until, cuda_graph=args.cuda_graph, compile=args.compile,
+                 sampler_seed=args.sampler_seed)
     done = [t for t in study.trials if t.value is not None]
     print(f"study {args.study}: {len(study.trials)} trials ({len(done)} finished)")
     if done:
@@ -358,6 +359,9 @@ def build_parser() -> Parser:
     tune.add_argument("--cuda-graph", action="store_true",
                       help="replay each training step from a CUDA graph (fp32: the same computation, faster)")
     tune.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    tune.add_argument("--sampler-seed", type=int,
+                      help="seed TPE's sampler (plus the trials the study holds): the same trials from the same "
+                           "history; leave it unset when workers share a study")
     tune.set_defaults(func=cmd_tune)
 
     ablate = sub.add_parser("ablate", help="vary Shao et al.'s hyperparameters one at a time")

@@ -41,7 +41,8 @@ def test_ablation_varies_one_factor_at_a_time_over_every_factor():
 def test_tune_smoke_runs_four_trials_into_sqlite(tmp_path):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     done = subprocess.run([sys.executable, "-m", "mnistlib", "tune", "--profile", "smoke", "--trials", "4",
-                           "--storage", storage, "--out", str(tmp_path), "--final-seeds", "2"],
+                           "--storage", storage, "--out", str(tmp_path), "--final-seeds", "2",
+                           "--sampler-seed", "11"],  # four cheap draws (no max-pooling, batches of 64 or more)
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     study = optuna.load_study(study_name="shao_cnn", storage=storage)
@@ -178,10 +179,26 @@ def test_a_study_cut_off_in_one_session_continues_to_its_total_in_the_next(tmp_p
     study = tune("smoke", 1, storage=storage, out=tmp_path, log=None)
     cut_off = study.ask()  # a trial whose session ended under it: it never finishes
     study.tell(cut_off, state=optuna.trial.TrialState.FAIL)
-    study = tune("smoke", 0, until=3, storage=storage, out=tmp_path, log=None)
+    study = tune("smoke", 0, until=3, storage=storage, out=tmp_path, log=None, sampler_seed=0)
     assert finished_trials(study) == 3 and len(study.trials) == 4
     assert len(tune("smoke", 5, until=3, storage=storage, out=tmp_path, log=None).trials) == 4  # nothing lacks
     first = retrain_best(study, "smoke", 1, tmp_path, log=None)
     (record,) = tmp_path.glob("shao_cnn-tuned-smoke-seed0.json")
     written = record.read_text()
     assert retrain_best(study, "smoke", 1, tmp_path, log=None) == first and record.read_text() == written  # read back
+
+
+def test_a_seeded_sampler_proposes_alike_from_the_same_history_and_anew_after_it(tmp_path):
+    from mnistlib.study.hyperparameters import suggest, tune
+
+    def first_proposal(name: str, done: int = 0) -> dict:
+        storage = f"sqlite:///{tmp_path / name}.db"
+        study = tune("smoke", 0, storage=storage, out=tmp_path, log=None, sampler_seed=0)
+        for _ in range(done):  # a history of cut-off trials: what an earlier session left
+            study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
+        study = tune("smoke", 0, storage=storage, out=tmp_path, log=None, sampler_seed=0)
+        return suggest(study.ask())
+
+    fresh = first_proposal("a")
+    assert first_proposal("b") == fresh  # the same (empty) history: the same trial
+    assert first_proposal("c", done=1) != fresh  # a later session does not draw it again

@@ -210,12 +210,15 @@ def finished_trials(study) -> int:
 
 def tune(profile: str, trials: int, *, storage: str | None = None, study_name: str = "shao_cnn",
          out: str | Path = DEFAULT_STORAGE_DIR, device=None, until: int | None = None, cuda_graph: bool = False,
-         compile: bool = False, log=print):
+         compile: bool = False, sampler_seed: int | None = None, log=print):
     """Add ``trials`` trials to the Optuna study ``study_name`` (created on first use) and return it; with
     ``until``, add as many as the study lacks to have ``until`` finished trials (:func:`finished_trials`), so
     that one command continues a study cut off in an earlier session. ``cuda_graph``: train each trial
     through the CUDA-graph replay; ``compile``: through ``torch.compile`` (the CPU's fast path); both change
-    the execution only, not the computation.
+    the execution only, not the computation. ``sampler_seed``: seed TPE's sampler with it plus the number of
+    trials the study holds, so that a session proposes the same trials from the same history (and a later
+    session does not draw its first ones again); leave it unset when several workers share the study, or
+    workers seeded alike propose the same trials.
 
     Each trial trains with :func:`~mnistlib.study.run.train_run` on the validation split only (the test set is
     not touched), reports the validation accuracy after every epoch, and is pruned when it falls below
@@ -226,8 +229,8 @@ def tune(profile: str, trials: int, *, storage: str | None = None, study_name: s
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = storage or default_storage(out)
     study = optuna.create_study(study_name=study_name, storage=storage, load_if_exists=True, direction="maximize",
-                                sampler=optuna.samplers.TPESampler(), pruner=optuna.pruners.MedianPruner(
-                                    n_startup_trials=3, n_warmup_steps=1))
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
+    study.sampler = optuna.samplers.TPESampler(seed=None if sampler_seed is None else sampler_seed + len(study.trials))
 
     def objective(trial):
         model_kwargs, overrides = settings(suggest(trial))
