@@ -153,3 +153,19 @@ def test_the_other_work_counts_the_unchecked_collapses_and_the_trials_left(tmp_p
     assert (tuned["count"], tuned["hours left"]) == (plan.TUNING_SEEDS, f"{4 * 5 / 60:.2f}")
     script = (REPOSITORY_ROOT / "tools" / "cpu_study.sh").read_text()
     assert f"tune --profile full --until {plan.TUNING_TRIALS} --final-seeds {plan.TUNING_SEEDS} " in script
+
+
+def test_a_configuration_that_changed_layout_is_counted_at_its_new_layouts_epoch(tmp_path):
+    from mnistlib.study.record import RunRecord
+
+    decoder = plan.Item("efficient_capsnet_decoder", 3, channels_last=True)
+    history = [{"epoch": e, "seconds": 156.0} for e in range(1, 4)]
+    # trained before its layout changed: its config has no channels_last
+    RunRecord("efficient_capsnet_decoder", "full", 0, {"compile": True}, {"dataset": "mnist"}, 1, history, 3, 3, 0.1,
+              0.99, 1000, 156.0, "x", test_accuracy=0.99).write(
+        tmp_path / "full" / "runs" / f"{decoder.run_names()[0]}.json")
+    timed = {"after": {}, "before": {}, "paths": {"timings": [
+        {"model": "efficient_capsnet_decoder", "path": "compiled, channels-last", "train_seconds": 133.0,
+         "val_seconds": 4.0, "gflops": 75.0}]}}
+    assert plan.plan_rows([decoder], timed, tmp_path)[0]["s/epoch"] == "137.0"  # the remaining seeds' layout
+    assert plan.plan_rows([decoder], {"after": {}, "before": {}}, tmp_path)[0]["s/epoch"] == "156.0"  # all it has

@@ -316,8 +316,8 @@ class PlanRow:
 
 
 def plan_table(items: list[Item], times: dict, results: Path) -> list[PlanRow]:
-    """One row per configuration. Seconds an epoch: its finished CPU runs' median, else the measured figure in
-    ``times`` (:func:`measured_seconds`). Epochs a run: its finished runs' mean; else the mean of the finished
+    """One row per configuration. Seconds an epoch: the median of its finished CPU runs in the layout it trains
+    in, else the measured figure in ``times`` (:func:`measured_seconds`), else its CPU runs' in the other layout. Epochs a run: its finished runs' mean; else the mean of the finished
     runs under the same stopping rule (maximum epochs, patience, what is selected), marked "(est.)"; else the
     recipe's maximum, marked "(max)"."""
     finished = {id(item): _finished(item, results) for item in items}
@@ -327,8 +327,11 @@ def plan_table(items: list[Item], times: dict, results: Path) -> list[PlanRow]:
     rows = []
     for item in items:
         done = finished[id(item)]
-        on_this_cpu = [r.median_epoch_seconds for r in done if r.device == "cpu"]  # not a GPU run's seconds
-        seconds = statistics.median(on_this_cpu) if on_this_cpu else measured_seconds(item, times)
+        on_this_cpu = [r for r in done if r.device == "cpu"]  # never a GPU run's seconds
+        alike = [r.median_epoch_seconds for r in on_this_cpu  # in the layout its remaining seeds train in
+                 if r.config.get("channels_last", False) == item.channels_last]
+        seconds = (statistics.median(alike) if alike else measured_seconds(item, times)
+                   or (statistics.median(r.median_epoch_seconds for r in on_this_cpu) if on_this_cpu else None))
         similar = by_rule[_stopping_rule(item)]
         if done:
             epochs, mark = statistics.fmean(r.epochs_run for r in done), ""
