@@ -40,10 +40,14 @@ def test_compiled_training_steps_equal_eager_to_rounding():
     assert eager[0] != pytest.approx(eager[-1], rel=1e-3)  # the steps really moved the weights
 
 
-def test_fit_with_compile_records_its_path_and_is_the_same_experiment():
+def _small_run():
+    """500 training images, 200 validation images, one epoch: the data and config both fit tests train."""
     data = load_data("mnist", device="cpu", train_subset=500)
-    data = dataclasses.replace(data, val=data.val.head(200))
-    config = TrainConfig(epochs=1, batch_size=100, device="cpu")
+    return dataclasses.replace(data, val=data.val.head(200)), TrainConfig(epochs=1, batch_size=100, device="cpu")
+
+
+def test_fit_with_compile_records_its_path_and_is_the_same_experiment():
+    data, config = _small_run()
     torch.manual_seed(0)
     eager = fit(get_model("shao_cnn"), data, config, quiet=True)
     torch.manual_seed(0)
@@ -54,9 +58,7 @@ def test_fit_with_compile_records_its_path_and_is_the_same_experiment():
 
 
 def test_fit_in_channels_last_trains_that_layout_and_is_the_same_experiment():
-    data = load_data("mnist", device="cpu", train_subset=500)
-    data = dataclasses.replace(data, val=data.val.head(200))
-    config = TrainConfig(epochs=1, batch_size=100, device="cpu")
+    data, config = _small_run()
     torch.manual_seed(0)
     plain = fit(get_model("shao_cnn"), data, config, quiet=True)
     torch.manual_seed(0)
