@@ -137,3 +137,23 @@ def test_the_committed_ladder_predictions_are_the_runs_own():
     for run in runs:  # without views, a run's stored classes are those its record was tested with
         assert np.array_equal(predictions.of(run.name, "test", "none"), decode_predictions(run.test_predictions))
     assert np.array_equal(predictions.ensemble("test", "none", 1), predictions.of(runs[0].name, "test", "none"))
+
+
+def test_a_fresh_clone_s_ladder_reads_its_runs_back_from_the_committed_predictions(tmp_path):
+    """A new machine has the ladder's records and predictions.json but neither checkpoints nor outputs (both
+    ignored): storing a run's outputs then computes nothing, and a run that has neither says how to mend it."""
+    import dataclasses
+    import shutil
+
+    from mnistlib.study.ladder import _store_outputs, finished_predictions
+
+    runs, predictions = finished_predictions(ROOT / "results" / "ladder")
+    if not runs:
+        pytest.skip("no rung-3 run committed yet")
+    out = tmp_path / "ladder"
+    shutil.copytree(ROOT / "results" / "ladder", out, ignore=shutil.ignore_patterns("*.pt", "outputs"))
+    _store_outputs(out, runs[0])  # committed: nothing to compute, no checkpoint needed
+    assert not (out / "outputs").exists()
+    stranger = dataclasses.replace(runs[0], checkpoint=str(out / "runs" / "shao_cnn-long-ema-full-seed9.pt"))
+    with pytest.raises(FileNotFoundError, match="delete .*seed9.json"):
+        _store_outputs(out, stranger)

@@ -191,6 +191,23 @@ def load_predictions(out: str | Path = LADDER_OUT) -> LadderPredictions | None:
     return LadderPredictions.read(path) if path.exists() else None
 
 
+def _store_outputs(out: Path, record: RunRecord, device=None) -> None:
+    """Rung 3's outputs of one run, computed from its checkpoint once (``outputs/<run>.npz``). A fresh clone
+    has neither the checkpoint nor the outputs (both ignored): the committed ``predictions.json`` then holds
+    what the ladder needs of the run, and nothing is computed."""
+    path, checkpoint = outputs_path(out, record), out / "runs" / f"{record.name}.pt"
+    if path.exists():
+        return
+    if checkpoint.exists():
+        compute_outputs(checkpoint, device).write(path)
+        return
+    committed = load_predictions(out)
+    if committed is None or record.name not in committed.runs:
+        raise FileNotFoundError(
+            f"{record.name}: its record is here but neither its checkpoint ({checkpoint}) nor its predictions in "
+            f"{out / PREDICTIONS}: delete {out / 'runs' / (record.name + '.json')} so that the ladder trains it again")
+
+
 def run_ladder(seeds: int = LADDER_SEEDS, out: str | Path = LADDER_OUT, *, profile: str = "full", device=None,
                compile: bool = False, study: str | Path = STUDY_OUT, log=print) -> list[dict]:
     """Train (or read back) rung 3's ``seeds`` runs, store each one's outputs, write the ladder's tables
@@ -204,9 +221,7 @@ def run_ladder(seeds: int = LADDER_SEEDS, out: str | Path = LADDER_OUT, *, profi
         for seed in range(seeds):
             record = train_run(MODEL, profile, out=out / "runs", reuse=True, seed=seed, device=device, quiet=True,
                                log=None, recipe="improved", tag=TAG, compile=compile or None, **overrides)
-            path = outputs_path(out, record)
-            if not path.exists():
-                compute_outputs(out / "runs" / f"{record.name}.pt", device).write(path)
+            _store_outputs(out, record, device)
             if export_weights(record, out / "runs"):  # seed 0's weights, for the draw page should it win
                 write_index(out)
             if log:
