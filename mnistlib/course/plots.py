@@ -711,3 +711,49 @@ def ladder(rows, claim: float, anchors, goals: dict[str, float]):
                           f"public anchors ({', '.join(f'{a.label} {a.accuracy:.2f}%' for a in anchors)}). {text}. "
                           f"The goals: a single network at {goals['single']:.2f}%, the ensemble at "
                           f"{goals['ensemble']:.2f}%.")
+
+
+def gradient_noise(points):
+    """A minibatch gradient's squared distance from the full gradient (relative to the full gradient's squared
+    norm) against the batch size, log-log: measured by drawing batches (dots) beside the formula
+    ``(1 - B/N) S^2 / B`` (line). ``points``: :class:`~mnistlib.course.factors.GradientNoise`."""
+    sizes = np.array([p.batch_size for p in points])
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.loglog(sizes, [p.predicted for p in points], color=PALETTE[0], label="predicted: (1 - B/N) S² / B")
+    ax.loglog(sizes, [p.measured for p in points], "o", color=PALETTE[1], label="measured: batches drawn")
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("noise / signal")
+    ax.legend()
+    fig.tight_layout()
+    return described(fig, "A minibatch gradient's noise relative to the full gradient, against the batch size, log-log: "
+                     + "; ".join(f"batch {p.batch_size}: measured {p.measured:.3g}, predicted {p.predicted:.3g}"
+                                 for p in points) + ".")
+
+
+def activations_on_their_inputs(panels: dict[str, tuple[object, torch.Tensor, float]]):
+    """One panel per activation: the function over the inputs a layer of the network met (their histogram,
+    shaded), with the best straight line through it on those inputs. ``panels``: name -> (function, inputs,
+    R^2 of that line)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.8), sharey=False)
+    for ax, (name, (function, inputs, r2)), colour in zip(np.atleast_1d(axes), panels.items(), PALETTE):
+        x = inputs.flatten().double()
+        grid = torch.linspace(-4, 4, 200, dtype=torch.float64)
+        y = function(x)
+        slope = float(((x - x.mean()) * (y - y.mean())).mean() / x.var(unbiased=False))
+        line = float(y.mean()) + slope * (grid - float(x.mean()))
+        twin = ax.twinx()
+        twin.hist(x.clamp(-4, 4).numpy(), bins=60, density=True, color="0.85")
+        twin.set_yticks([])
+        ax.set_zorder(twin.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        ax.plot(grid, function(grid), color=colour, linewidth=2, label=name)
+        ax.plot(grid, line, "--", color="0.3", linewidth=1, label="best line")
+        ax.set_title(f"{name}: R² = {r2:.2f}", fontsize=10)
+        ax.set_xlabel("input")
+    np.atleast_1d(axes)[0].legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return described(fig, "Each activation over the inputs it met in the network (their histogram shaded), with the "
+                     "best straight line through it on those inputs: " + "; ".join(
+                         f"{name} R² {r2:.2f}" for name, (_, _, r2) in panels.items()) + ".")

@@ -1,0 +1,73 @@
+"""Chapter 4's computations (mnistlib.course.factors): a batch's gradient noise against its formula, how straight
+an activation is, and the steps each batch size of the committed ablation took."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from mnistlib.course import factors
+from mnistlib.models import get_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def pool(mnist_cpu):
+    return mnist_cpu.train.head(96)
+
+
+def test_a_batch_s_gradient_is_the_mean_of_its_images_own_gradients(pool):
+    torch.manual_seed(0)
+    model = get_model("shao_cnn").eval()
+    per_image = torch.cat(list(factors.per_image_gradients(model, pool.images[:40], pool.labels[:40], chunk=16)))
+    assert per_image.shape == (40, 354_138)
+    batch = factors.full_gradient(model, pool.images[:40], pool.labels[:40])  # PyTorch's backward over the batch
+    assert torch.allclose(per_image.mean(0), batch, atol=1e-6, rtol=1e-4)
+
+
+def test_the_measured_noise_follows_the_formula_and_falls_with_the_batch(pool):
+    torch.manual_seed(0)
+    noise = factors.gradient_noise(get_model("shao_cnn"), pool.images, pool.labels, [4, 16, 64], draws=64)
+    for point in noise:
+        assert point.measured == pytest.approx(point.predicted, rel=0.35)
+    assert noise[0].measured > noise[1].measured > noise[2].measured
+    assert [p.steps_per_epoch for p in noise] == [13_750, 3_438, 860]  # ceil(55,000 / B)
+
+
+def test_a_batch_size_outside_the_images_is_refused(pool):
+    with pytest.raises(ValueError, match="between 2 and 95"):
+        factors.gradient_noise(get_model("shao_cnn"), pool.images, pool.labels, [16, 96])
+
+
+def test_straightness_is_one_for_a_line_and_known_for_relu_on_a_normal():
+    normal = torch.randn(200_000, generator=torch.Generator().manual_seed(0))
+    assert factors.linearity(lambda x: 3 * x - 1, normal) == pytest.approx(1.0)
+    relu = 0.25 / (0.5 - 1 / (2 * math.pi))  # cov(x, relu x)^2 / var(relu x), with var x = 1
+    assert factors.linearity(torch.relu, normal) == pytest.approx(relu, abs=0.01)
+    assert factors.linearity(torch.sigmoid, normal) > 0.98
+
+
+def test_each_activation_layer_reports_the_inputs_batch_norm_gave_it(pool):
+    torch.manual_seed(0)
+    met = factors.activation_inputs(get_model("shao_cnn", activation="sigmoid"), pool.images, sample=5_000)
+    assert [m.layer for m in met] == ["features.0.2", "features.1.2", "features.2.2", "classifier.1"]
+    for layer in met[:3]:  # after batch norm, in training mode: mean 0, standard deviation 1 (its start)
+        assert float(layer.inputs.mean()) == pytest.approx(0, abs=0.1)
+        assert float(layer.inputs.std()) == pytest.approx(1, abs=0.1)
+
+
+def test_the_ablation_s_steps_to_selection_are_its_epochs_times_its_steps():
+    from mnistlib.study import hyperparameters as hpo
+
+    path = ROOT / "results" / "ablation" / "ablation.csv"
+    rows = hpo.steps_to_selection(hpo.load_ablation(path))
+    assert [r["batch size"] for r in rows][:6] == ["32", "64", "128", "256", "512", "1000 (paper)"]
+    for row in rows:
+        epochs = sorted(int(e) for e in row["selected epoch (each seed)"].split(", "))
+        size = int(row["batch size"].split()[0])
+        assert row["steps an epoch"] == math.ceil(55_000 / size)
+        assert int(row["median steps to it"].replace(",", "")) == int(epochs[len(epochs) // 2] * math.ceil(55_000 / size)) \
+            or len(epochs) % 2 == 0
