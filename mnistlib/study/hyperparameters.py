@@ -356,13 +356,16 @@ def steps_to_selection(runs: list[AblationRun]) -> list[dict]:
 
     from ..data.splits import TRAIN_SIZE, VAL_SIZE
 
+    groups = _by_variant(runs)
+    sizes = {int(value): group for (factor, value), group in groups.items() if factor == "batch_size"}
+    if sizes and ("paper", "paper") in groups:
+        sizes[PAPER["batch_size"]] = groups[("paper", "paper")]
     table = []
-    for level in sorted(levels(runs).get("batch_size", []), key=lambda level: int(level.value)):
-        group = _by_variant(runs).get(("paper", "paper") if level.paper else ("batch_size", level.value), [])
-        per_epoch = -(-(TRAIN_SIZE - VAL_SIZE) // int(level.value))
+    for size, group in sorted(sizes.items()):
+        per_epoch = -(-(TRAIN_SIZE - VAL_SIZE) // size)
         epochs = [r.best_epoch for r in sorted(group, key=lambda r: r.seed)]
-        table.append({"batch size": level.value + (" (paper)" if level.paper else ""), "steps an epoch": per_epoch,
-                      "selected epoch (each seed)": ", ".join(map(str, epochs)),
+        table.append({"batch size": f"{size}" + (" (paper)" if size == PAPER["batch_size"] else ""),
+                      "steps an epoch": per_epoch, "selected epoch (each seed)": ", ".join(map(str, epochs)),
                       "median steps to it": f"{int(statistics.median(epochs) * per_epoch):,}"})
     return table
 
