@@ -477,7 +477,12 @@ def write_plan(results: str | Path = RESULTS, measure_now: bool = False, log=pri
             "`torch.compile` (GECCO: the published graph's closed form, the same function). "
             + times.get("note", ""), "",
             markdown_table(before) if before else "*(not measured yet)*", "",
-            "## Runs", "", markdown_table([r.display() for r in table]), "",
+            "## Runs", "",
+            "A cut-off run resumes from its checkpoint, which git does not keep (`*.pt`): it resumes on the "
+            "machine that started it, and on a new machine it starts again from its first epoch. A seed whose "
+            "minutes (min a seed) exceed what the runner gets of one machine finishes only where one machine "
+            "stays that long.", "",
+            markdown_table([r.display() for r in table]), "",
             "## The runner's other work", "",
             "After the runs above, in the runner's order: the collapse study trains each collapsed ablation run "
             "again without early stopping; the Optuna study adds trials until "
