@@ -189,7 +189,7 @@ def test_a_configuration_with_seeds_from_two_devices_is_judged_against_its_seed_
     cpu = dataclasses.replace(gpu[0], seed=2, device="cpu", device_name="cpu (AMD EPYC, 2 threads)", test_accuracy=0.9950)
     assert mixed_devices(gpu) == []  # one device: nothing to judge
     (mixed,) = mixed_devices([*gpu, cpu])
-    assert list(mixed.accuracies) == ["CPU (AMD EPYC, 2 threads)", "GPU (NVIDIA H100 80GB HBM3)"]
+    assert [d.label for d in mixed.devices] == ["CPU (AMD EPYC, 2 threads)", "GPU (NVIDIA H100 80GB HBM3)"]
     assert mixed.spread == pytest.approx(((0.03 ** 2 + 0.03 ** 2) / 1) ** 0.5)  # the GPU's two seeds, points
     assert mixed.difference == pytest.approx(0.08) and mixed.agree  # 0.08 <= 2 x 0.0424
     assert mixed.sentence().endswith("(0.08 points): the devices agree.")

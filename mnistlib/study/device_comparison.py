@@ -8,6 +8,7 @@ reproduced", ...).
 """
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from .stats import welch_interval
@@ -64,6 +65,24 @@ def compare_devices(cpu_rows: list, gpu_rows: list) -> list[DeviceComparison]:
 
 
 @dataclass(frozen=True)
+class DeviceSeeds:
+    """One kind of device's seeds of a configuration: ``kind`` ("CPU", "GPU"), the devices' ``name`` ("AMD EPYC, 2
+    threads") and each seed's test accuracy (percent), by seed."""
+
+    kind: str
+    name: str
+    accuracies: tuple[float, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} ({self.name})"
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.accuracies)
+
+
+@dataclass(frozen=True)
 class MixedDevices:
     """A configuration of one study whose seeds ran on more than one kind of device (SpinalNet's in the CPU
     study: two seeds on a lent GPU before the CPU study reached it, then the CPU's): each device's test
@@ -72,33 +91,32 @@ class MixedDevices:
 
     dataset: str
     model: str  # the configuration's label
-    accuracies: dict[str, list[float]]  # kind of device and its name ("CPU (AMD EPYC, 2 threads)") -> test % by seed
+    devices: tuple[DeviceSeeds, ...]  # the CPU first
 
     @property
     def spread(self) -> float | None:
-        """The pooled within-device sample standard deviation (points); ``None`` when no device has two seeds."""
-        groups = [a for a in self.accuracies.values() if len(a) > 1]
+        """The pooled within-device sample standard deviation (points): each device's variance weighted by its
+        degrees of freedom; ``None`` when no device has two seeds."""
+        groups = [d.accuracies for d in self.devices if len(d.accuracies) > 1]
         if not groups:
             return None
-        squares = sum(sum((x - sum(a) / len(a)) ** 2 for x in a) for a in groups)
-        return (squares / sum(len(a) - 1 for a in groups)) ** 0.5
+        pooled = sum((len(a) - 1) * statistics.variance(a) for a in groups) / sum(len(a) - 1 for a in groups)
+        return pooled ** 0.5
 
     @property
     def difference(self) -> float:
         """The last device's mean minus the first's, in points."""
-        means = [sum(a) / len(a) for a in self.accuracies.values()]
-        return means[-1] - means[0]
+        return self.devices[-1].mean - self.devices[0].mean
 
     @property
     def agree(self) -> bool | None:
         return None if self.spread is None else abs(self.difference) <= 2 * self.spread
 
     def sentence(self) -> str:
-        seeds = "; ".join(f"{device}: {', '.join(f'{x:.2f}' for x in a)} ({len(a)} seed{'s' * (len(a) > 1)})"
-                          for device, a in self.accuracies.items())
-        first, last = list(self.accuracies)[0], list(self.accuracies)[-1]
-        text = f"`{self.model}`: {seeds}. The {last.split(' (')[0]} mean is {self.difference:+.2f} points from the " \
-               f"{first.split(' (')[0]}'s"
+        seeds = "; ".join(f"{d.label}: {', '.join(f'{x:.2f}' for x in d.accuracies)} "
+                          f"({len(d.accuracies)} seed{'s' * (len(d.accuracies) > 1)})" for d in self.devices)
+        first, last = self.devices[0], self.devices[-1]
+        text = f"`{self.model}`: {seeds}. The {last.kind} mean is {self.difference:+.2f} points from the {first.kind}'s"
         if self.agree is None:
             return text + "; no device has two seeds yet, so there is no spread to judge it against."
         bound = f"twice the seeds' spread within a device ({2 * self.spread:.2f} points)"
@@ -116,8 +134,9 @@ def mixed_devices(records: list) -> list[MixedDevices]:
     groups: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for r in sorted(records, key=lambda r: (r.device != "cpu", r.device, r.seed)):
         groups[(r.dataset, Configuration(r.model, r.recipe).label)][r.device].append(r)
-    return [MixedDevices(dataset, label, {f"{_KINDS.get(device, device)} ({_names(runs)})":
-                                          [100 * r.test_accuracy for r in runs] for device, runs in by_device.items()})
+    return [MixedDevices(dataset, label, tuple(
+                DeviceSeeds(_KINDS.get(device, device), _names(runs), tuple(100 * r.test_accuracy for r in runs))
+                for device, runs in by_device.items()))
             for (dataset, label), by_device in groups.items() if len(by_device) > 1]
 
 
