@@ -72,5 +72,14 @@ def test_the_ablation_s_steps_to_selection_are_its_epochs_times_its_steps():
         factor, value = ("paper", "paper") if size == 1000 else ("batch_size", str(size))
         epochs = [r.best_epoch for r in sorted(runs, key=lambda r: r.seed) if (r.factor, r.value) == (factor, value)]
         assert row["selected epoch (each seed)"] == ", ".join(map(str, epochs))
-        assert row["steps an epoch"] == math.ceil(55_000 / size)
+        assert row["steps an epoch"] == f"{math.ceil(55_000 / size):,}"
         assert row["median steps to it"] == f"{int(statistics.median(epochs) * math.ceil(55_000 / size)):,}"
+
+
+def test_the_activations_orders_are_set_side_by_side_once_every_one_is_measured():
+    straightness = {"relu": 0.63, "gelu": 0.62, "tanh": 0.88, "sigmoid": 0.98}
+    assert factors.straightness_beside_accuracy(straightness, {"relu": 98.7}) is None
+    agree = factors.straightness_beside_accuracy(straightness, {"relu": 98.7, "gelu": 98.8, "tanh": 98.1, "sigmoid": 96.5})
+    assert "sigmoid, tanh, relu, gelu" in agree and agree.endswith("The two orders agree.")
+    differ = factors.straightness_beside_accuracy(straightness, {"relu": 98.9, "gelu": 98.8, "tanh": 98.1, "sigmoid": 96.5})
+    assert differ.endswith("straightness is not the whole story.")

@@ -134,3 +134,17 @@ def activation_inputs(model: nn.Module, images: torch.Tensor, sample: int = 20_0
         for hook in hooks:
             hook.remove()
     return found
+
+
+def straightness_beside_accuracy(straightness: dict[str, float], medians: dict[str, float]) -> str | None:
+    """A sentence setting the activations in order of straightness (R^2 at one layer, straightest first) beside
+    their order in the ablation (median validation accuracy, lowest first): if straightness costs accuracy,
+    the two orders agree. ``None`` until the ablation has measured every activation given."""
+    if set(medians) != set(straightness):
+        return None
+    straightest = sorted(straightness, key=straightness.get, reverse=True)
+    lowest = sorted(medians, key=medians.get)
+    return (f"From the straightest to the most bent (the figure's layer): {', '.join(straightest)}. From the "
+            f"lowest median validation accuracy in the committed ablation to the highest: {', '.join(lowest)}. "
+            "The two orders "
+            + ("agree." if lowest == straightest else "differ, so straightness is not the whole story."))

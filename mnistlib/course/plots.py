@@ -732,19 +732,22 @@ def gradient_noise(points):
                                  for p in points) + ".")
 
 
-def activations_on_their_inputs(panels: dict[str, tuple[object, torch.Tensor, float]]):
-    """One panel per activation: the function over the inputs a layer of the network met (their histogram,
-    shaded), with the best straight line through it on those inputs. ``panels``: name -> (function, inputs,
-    R^2 of that line)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.8), sharey=False)
-    for ax, (name, (function, inputs, r2)), colour in zip(np.atleast_1d(axes), panels.items(), PALETTE):
+def activations_on_their_inputs(panels: dict[str, tuple[object, torch.Tensor, float]], where: str = "a layer"):
+    """One panel per activation (two to a row): the function over the inputs ``where`` (a layer of the network)
+    met, their histogram shaded, with the best straight line through it on those inputs. ``panels``: name ->
+    (function, inputs, R^2 of that line)."""
+    rows = -(-len(panels) // 2)
+    fig, axes = plt.subplots(rows, 2, figsize=(7, 2.9 * rows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (name, (function, inputs, r2)), colour in zip(axes.flat, panels.items(), PALETTE):
         x = inputs.flatten().double()
         grid = torch.linspace(-4, 4, 200, dtype=torch.float64)
         y = function(x)
         slope = float(((x - x.mean()) * (y - y.mean())).mean() / x.var(unbiased=False))
         line = float(y.mean()) + slope * (grid - float(x.mean()))
         twin = ax.twinx()
-        twin.hist(x.clamp(-4, 4).numpy(), bins=60, density=True, color="0.85")
+        twin.hist(x.clamp(-4, 4).numpy(), bins=40, density=True, color="0.88")
         twin.set_yticks([])
         ax.set_zorder(twin.get_zorder() + 1)
         ax.patch.set_visible(False)
@@ -752,8 +755,9 @@ def activations_on_their_inputs(panels: dict[str, tuple[object, torch.Tensor, fl
         ax.plot(grid, line, "--", color="0.3", linewidth=1, label="best line")
         ax.set_title(f"{name}: R² = {r2:.2f}", fontsize=10)
         ax.set_xlabel("input")
-    np.atleast_1d(axes)[0].legend(fontsize=8, loc="upper left")
+    axes.flat[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"Each activation over the inputs it met at {where} (histogram)", fontsize=11)
     fig.tight_layout()
-    return described(fig, "Each activation over the inputs it met in the network (their histogram shaded), with the "
+    return described(fig, f"Each activation over the inputs it met at {where} (their histogram shaded), with the "
                      "best straight line through it on those inputs: " + "; ".join(
                          f"{name} R² {r2:.2f}" for name, (_, _, r2) in panels.items()) + ".")

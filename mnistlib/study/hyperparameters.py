@@ -365,7 +365,7 @@ def steps_to_selection(runs: list[AblationRun]) -> list[dict]:
         per_epoch = -(-(TRAIN_SIZE - VAL_SIZE) // size)
         epochs = [r.best_epoch for r in sorted(group, key=lambda r: r.seed)]
         table.append({"batch size": f"{size}" + (" (paper)" if size == PAPER["batch_size"] else ""),
-                      "steps an epoch": per_epoch, "selected epoch (each seed)": ", ".join(map(str, epochs)),
+                      "steps an epoch": f"{per_epoch:,}", "selected epoch (each seed)": ", ".join(map(str, epochs)),
                       "median steps to it": f"{int(statistics.median(epochs) * per_epoch):,}"})
     return table
 
