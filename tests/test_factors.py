@@ -83,3 +83,17 @@ def test_the_activations_orders_are_set_side_by_side_once_every_one_is_measured(
     assert "sigmoid, tanh, relu, gelu" in agree and agree.endswith("The two orders agree.")
     differ = factors.straightness_beside_accuracy(straightness, {"relu": 98.9, "gelu": 98.8, "tanh": 98.1, "sigmoid": 96.5})
     assert differ.endswith("straightness is not the whole story.")
+
+
+def test_the_ablation_names_every_device_and_commit_its_runs_came_from():
+    import dataclasses
+
+    from mnistlib.study import hyperparameters as hpo
+
+    runs = hpo.load_ablation(ROOT / "results" / "ablation" / "ablation.csv")[:2]
+    one = dataclasses.replace(runs[0], device_name="cpu (AMD EPYC, 2 threads)", commit="f" * 40, date="2026-12-03T20:00")
+    line = hpo.provenance_line([runs[0], one])
+    assert line.startswith(f"2 of {len(hpo.ablation_variants()) * hpo.STUDY_SEEDS} runs on {runs[0].device_name} and "
+                           "cpu (AMD EPYC, 2 threads)")
+    assert line.endswith(f"2 commits, {runs[0].date[:10]} to 2026-12-03")
+    assert hpo.provenance_line([runs[0]]).endswith(f"commit `{runs[0].commit[:12]}`, {runs[0].date[:10]}")

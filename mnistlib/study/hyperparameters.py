@@ -348,6 +348,19 @@ def ablation_table(runs: list[AblationRun]) -> list[dict]:
     return table
 
 
+def provenance_line(runs: list[AblationRun]) -> str:
+    """Where the committed ablation's runs come from: how many of the planned, on which devices and torch
+    versions, from how many commits, over which dates (a study that several machines added to names them all)."""
+    distinct = lambda values: list(dict.fromkeys(values))
+    dates = sorted(r.date[:10] for r in runs)
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    commits = distinct(r.commit for r in runs)
+    devices = " and ".join(distinct(r.device_name for r in runs))
+    return (f"{len(runs)} of {len(ablation_variants()) * STUDY_SEEDS} runs on {devices}, "
+            f"torch {', '.join(distinct(r.torch for r in runs))}, "
+            + (f"commit `{commits[0][:12]}`" if len(commits) == 1 else f"{len(commits)} commits") + f", {span}")
+
+
 def steps_to_selection(runs: list[AblationRun]) -> list[dict]:
     """Per batch size of the ablation (the paper's 1,000 from its ``paper`` runs), smallest first: the optimiser
     steps in an epoch of the study's training images, each seed's selected epoch, and the median number of
