@@ -97,3 +97,18 @@ def test_the_ablation_names_every_device_and_commit_its_runs_came_from():
                            "cpu (AMD EPYC, 2 threads)")
     assert line.endswith(f"2 commits, {runs[0].date[:10]} to 2026-12-03")
     assert hpo.provenance_line([runs[0]]).endswith(f"commit `{runs[0].commit[:12]}`, {runs[0].date[:10]}")
+
+
+def test_optuna_s_importances_stand_beside_what_the_ablation_measured_of_each_factor():
+    from mnistlib.study import hyperparameters as hpo
+
+    runs = hpo.load_ablation(ROOT / "results" / "ablation" / "ablation.csv")
+    importances = [{"hyperparameter": "activation", "importance": "0.600"}, {"hyperparameter": "kernel", "importance": "0.100"}]
+    rows = hpo.importances_beside_ablation(importances, runs)
+    assert [r["importance"] for r in rows] == ["0.600", "0.100"]
+    activation = {level.value: level for level in hpo.levels(runs)["activation"]}
+    far = max(("gelu", "sigmoid", "tanh"), key=lambda v: abs(activation[v].median - activation["relu"].median))
+    shift = activation[far].median - activation["relu"].median  # the paper's value is relu
+    assert rows[0]["ablation: furthest value (median, points from the paper's)"] == f"{far}: {shift:+.2f}"
+    assert rows[0]["ablation: collapsed runs"] == sum(activation[v].collapses for v in ("gelu", "sigmoid", "tanh"))
+    assert hpo.importances_beside_ablation(importances, [])[0]["ablation: collapsed runs"] == "-"

@@ -517,6 +517,24 @@ def tuning_summary(storage: str | Path, study_name: str = MODEL) -> tuple[str, l
     return headline, [{"hyperparameter": name, "importance": f"{value:.3f}"} for name, value in importances.items()]
 
 
+def importances_beside_ablation(importances: list[dict], runs: list[AblationRun]) -> list[dict]:
+    """Optuna's importance of each factor (rows of :func:`tuning_summary`) beside what the one-at-a-time
+    ablation measured of it: the value whose median validation accuracy lies furthest from the paper's value's
+    (in points) and how many of the factor's other values' runs collapsed. The two answer different questions:
+    fANOVA spreads the variance of the trials' accuracy over the factors, across the whole space TPE explored;
+    the ablation moves one factor away from the paper's configuration."""
+    found = levels(runs)
+    table = []
+    for row in importances:
+        paper = next((level for level in found.get(row["hyperparameter"], []) if level.paper), None)
+        others = [level for level in found.get(row["hyperparameter"], []) if not level.paper]
+        far = max(others, key=lambda level: abs(level.median - paper.median)) if paper and others else None
+        table.append({**row, "ablation: furthest value (median, points from the paper's)":
+                      f"{far.value}: {far.median - paper.median:+.2f}" if far else "-",
+                      "ablation: collapsed runs": sum(level.collapses for level in others) if others else "-"})
+    return table
+
+
 def retrain_best(study, profile: str, seeds: int, out: str | Path, device=None, cuda_graph: bool = False,
                  compile: bool = False, log=print) -> list[AblationRun]:
     """Train the study's best configuration with seeds ``0..seeds-1``, this time evaluating the test set
