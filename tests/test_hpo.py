@@ -176,7 +176,7 @@ def test_a_study_cut_off_in_one_session_continues_to_its_total_in_the_next(tmp_p
     from mnistlib.study.hyperparameters import finished_trials, retrain_best, tune
 
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    study = tune("smoke", 1, storage=storage, out=tmp_path, log=None)
+    study = tune("smoke", 1, storage=storage, out=tmp_path, log=None, sampler_seed=11)
     cut_off = study.ask()  # a trial whose session ended under it: it never finishes
     study.tell(cut_off, state=optuna.trial.TrialState.FAIL)
     study = tune("smoke", 0, until=3, storage=storage, out=tmp_path, log=None, sampler_seed=0)
