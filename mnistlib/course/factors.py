@@ -26,6 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from ..data import TRAIN_SIZE, VAL_SIZE
+
 
 @dataclass(frozen=True)
 class GradientNoise:
@@ -35,7 +37,7 @@ class GradientNoise:
     batch_size: int
     measured: float
     predicted: float
-    steps_per_epoch: int  # optimiser steps in an epoch of the study's 55,000 training images
+    steps_per_epoch: int  # optimiser steps in an epoch of the study's training images (the split's, not N)
 
 
 def full_gradient(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -62,7 +64,8 @@ def per_image_gradients(model: nn.Module, images: torch.Tensor, labels: torch.Te
 
 
 def gradient_noise(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_sizes: list[int],
-                   draws: int = 32, seed: int = 0, train_images: int = 55_000) -> list[GradientNoise]:
+                   draws: int = 32, seed: int = 0,
+                   train_images: int = TRAIN_SIZE - VAL_SIZE) -> list[GradientNoise]:
     """For each batch size ``B`` (between 2 and ``N - 1``, ``N = len(labels)``), the noise of ``draws`` batches
     drawn without replacement from the ``N`` images, against the formula's prediction from ``S^2``.
 
@@ -117,7 +120,8 @@ ACTIVATION_TYPES = (nn.ReLU, nn.GELU, nn.Sigmoid, nn.Tanh)
 def activation_inputs(model: nn.Module, images: torch.Tensor, sample: int = 20_000,
                       seed: int = 0) -> list[ActivationInputs]:
     """Run ``images`` through ``model`` in training mode (batch norm standardises with the batch's own
-    statistics, as in a training step) and keep, for each activation layer, a random ``sample`` of its inputs."""
+    statistics, as in a training step; its running statistics move one step) and keep, for each activation
+    layer, a random ``sample`` of its inputs."""
     found, hooks = [], []
     generator = torch.Generator().manual_seed(seed)
     for name, module in model.named_modules():

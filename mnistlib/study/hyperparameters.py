@@ -367,7 +367,7 @@ def steps_to_selection(runs: list[AblationRun]) -> list[dict]:
     steps to it. An epoch is not a fixed amount of training: at batch 32 it is 1,719 steps, at 4,096 it is 14."""
     import statistics
 
-    from ..data.splits import TRAIN_SIZE, VAL_SIZE
+    from ..data import TRAIN_SIZE, VAL_SIZE
 
     groups = _by_variant(runs)
     sizes = {int(value): group for (factor, value), group in groups.items() if factor == "batch_size"}
