@@ -112,3 +112,23 @@ def test_optuna_s_importances_stand_beside_what_the_ablation_measured_of_each_fa
     assert rows[0]["ablation: furthest value (median, points from the paper's)"] == f"{far}: {shift:+.2f}"
     assert rows[0]["ablation: collapsed runs"] == sum(activation[v].collapses for v in ("gelu", "sigmoid", "tanh"))
     assert hpo.importances_beside_ablation(importances, [])[0]["ablation: collapsed runs"] == "-"
+
+
+def test_an_ablation_extended_to_more_seeds_keeps_the_rows_it_has_not_reached_yet(tmp_path, monkeypatch):
+    """The runner's `ablate --seeds 5` rewrote ablation.csv with only the runs it had read back so far (3 of 78)."""
+    import dataclasses
+
+    from mnistlib.study import hyperparameters as hpo
+    from mnistlib.study.record import RunRecord
+
+    record = RunRecord.read(ROOT / "results" / "ablation" / "shao_cnn-paper-full-seed0.json")
+    trained = []
+    monkeypatch.setattr(hpo, "train_run", lambda *a, seed, tag, **k: trained.append((tag, seed))
+                        or dataclasses.replace(record, seed=seed))
+    earlier = hpo.load_ablation(ROOT / "results" / "ablation" / "ablation.csv")
+    hpo.write_ablation_csv(earlier, tmp_path / "ablation.csv")
+    runs = hpo.run_ablation("full", 2, tmp_path, ["batch_norm"], log=None)
+    assert trained == [("paper", 0), ("batch_norm=False", 0), ("paper", 1), ("batch_norm=False", 1)]  # seed by seed
+    kept = hpo.load_ablation(tmp_path / "ablation.csv")
+    assert len(kept) == len(earlier) and len(runs) == 4
+    assert {(r.factor, r.value, r.seed) for r in kept} == {(r.factor, r.value, r.seed) for r in earlier}

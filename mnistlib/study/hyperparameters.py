@@ -80,9 +80,10 @@ def ablation_variants(factors: list[str] | None = None) -> list[Variant]:
 
 def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] | None = None, device=None,
                  log=print, compile: bool = False, wait: bool = False, **overrides) -> list[AblationRun]:
-    """Train every variant with ``seeds`` seeds (finished runs are read back, interrupted ones resume);
-    returns one :class:`AblationRun` per run and rewrites ``<out>/ablation.csv`` after each, so that a long
-    study's finished runs are readable (and committable) before it ends. ``compile``: train through
+    """Train every variant with ``seeds`` seeds, seed by seed (finished runs are read back, interrupted ones
+    resume); returns one :class:`AblationRun` per run and rewrites ``<out>/ablation.csv`` after each, so that a
+    long study's finished runs are readable (and committable) before it ends: the rows the file held before and
+    this call has not reached yet stay in it (a study extended to more seeds never shows fewer runs). ``compile``: train through
     ``torch.compile`` (the CPU's fast path). ``overrides`` change the config of every variant (a live
     demonstration on a subset: ``train_subset=10_000``). It holds ``out``'s lock (:mod:`.lock`; ``wait``: wait
     for another runner on the same folder instead of stopping)."""
@@ -93,14 +94,17 @@ def run_ablation(profile: str, seeds: int, out: str | Path, factors: list[str] |
 
     with results_lock(out, wait=wait):
         write_text(environment(resolve_device(device)), Path(out) / "environment.txt")
+        csv = Path(out) / "ablation.csv"
+        earlier = load_ablation(csv) if csv.exists() else []  # kept until this call reaches them again
         records = []
-        for variant in ablation_variants(factors):
-            for seed in range(seeds):
+        for seed in range(seeds):  # seed by seed: every value of a factor gets its next seed before any its next
+            for variant in ablation_variants(factors):
                 record = train_run(MODEL, profile, out=out, reuse=True, seed=seed, device=device, quiet=True,
                                    log=None, model_kwargs=variant.model_kwargs, tag=variant.tag,
                                    compile=compile or None, **{**variant.overrides, **overrides})
                 records.append(AblationRun.of(variant.factor, variant.value, record))
-                write_ablation_csv(records, Path(out) / "ablation.csv")
+                reached = {(r.factor, r.value, r.seed) for r in records}
+                write_ablation_csv(records + [r for r in earlier if (r.factor, r.value, r.seed) not in reached], csv)
                 if log:
                     log(f"{variant.tag:24s} seed {seed}: val {100 * record.val_accuracy:.2f}% "
                         f"test {100 * record.test_accuracy:.2f}%")
