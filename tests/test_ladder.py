@@ -35,6 +35,54 @@ def test_the_weight_average_follows_its_formula():
     assert weight_average(model, 0.0) is None
 
 
+def _steps(model, steps, average, seed=0):
+    """A few Adam steps of a batch-norm network on random images, the average updated after each."""
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(steps):
+        loss = torch.nn.functional.cross_entropy(model(torch.randn(16, 1, 28, 28)), torch.randint(0, 10, (16,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        average.update_parameters(model)
+
+
+def test_the_weight_average_equals_pytorchs_averaged_model_without_reading_the_device(monkeypatch):
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    torch.manual_seed(1)
+    model = get_model("shao_cnn")
+    twin = get_model("shao_cnn")
+    twin.load_state_dict(model.state_dict())
+    ours = weight_average(model, 0.9)
+    theirs = AveragedModel(twin, multi_avg_fn=get_ema_multi_avg_fn(0.9), use_buffers=True)
+    _steps(twin, 3, theirs)
+
+    def no_reading(tensor):  # AveragedModel's `if n_averaged == 0` and `if n_averaged > 0`: a sync on a GPU
+        raise AssertionError("the update read a tensor's value on the host")
+
+    monkeypatch.setattr(torch.Tensor, "__bool__", no_reading)
+    _steps(model, 3, ours)
+    monkeypatch.undo()
+    for (name, a), b in zip(ours.state_dict().items(), theirs.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name  # bit for bit, batch-norm statistics and counts included
+
+
+def test_a_resumed_weight_average_averages_its_next_update_instead_of_copying():
+    model = torch.nn.Linear(2, 1)
+    first = weight_average(model, 0.9)
+    first.update_parameters(model)  # the copy
+    saved = {k: v.clone() for k, v in first.state_dict().items()}
+    resumed = weight_average(torch.nn.Linear(2, 1), 0.9)
+    resumed.load_state_dict(saved)  # as fit() does when a run resumes
+    assert resumed.updates == 1
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    resumed.update_parameters(model)
+    assert torch.allclose(resumed.module.weight, 0.9 * saved["module.weight"] + 0.1 * model.weight)
+    assert resumed.updates == 2 and int(resumed.n_averaged) == 2
+
+
 def test_a_run_with_a_weight_average_keeps_the_average(mnist_cpu):
     from tests.test_train import subset
 

@@ -31,6 +31,7 @@ from . import distributed
 from .config import TrainConfig, config_differences
 from ..data import DeviceData, Split, build_augmentation
 from .evaluate import DEFAULT_EVAL_BATCH, loss_and_accuracy, loss_function
+from .averaging import weight_average
 from .cuda_graphs import autocast, capture_blocker, graph_forward, release_graph
 
 CHECKPOINT_FORMAT = 1
@@ -140,16 +141,6 @@ def compiled(forward: Callable) -> Callable:
     memory-bound passes over the activations (a profile of the eager step: convolutions 51%, batch norm
     forward and backward 28%, ReLU 10%)."""
     return torch.compile(forward, options={"fallback_random": True})
-
-
-def weight_average(model: torch.nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
-    """The exponential moving average of ``model``'s weights and buffers (``None`` when ``decay`` is 0):
-    ``update_parameters(model)`` after each step, ``.module`` is the averaged network."""
-    if not decay:
-        return None
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def _train_epoch(model, forward, data, config, optimizer, scheduler, per_batch, loss_fn, generator, augment,
